@@ -1,0 +1,93 @@
+"""Firstfix: a self-service IT portal built around a searchable library of standard solutions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import load_config
+from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, CLI, error handlers."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+    _configure_logging(app)
+    _configure_extensions(app)
+    _configure_blueprints(app)
+    _configure_cli(app)
+    _configure_errors(app)
+    _configure_security(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def _configure_extensions(app: Flask) -> None:
+    from portal import search
+    from portal.accounts import models as _accounts  # noqa: F401  (register models)
+    from portal.articles import models as _articles  # noqa: F401
+    from portal.search import models as _search  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to continue."
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)
+    search.init_app(app)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    app.session_interface = _SessionInterface()
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )
+
+
+def _configure_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.api import bp as api_bp
+    from portal.articles.views import bp as articles_bp
+    from portal.health import bp as health_bp
+
+    app.register_blueprint(articles_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
+    csrf.exempt(api_bp)
+
+
+def _configure_cli(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)
+
+
+def _configure_errors(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def _configure_security(app: Flask) -> None:
+    from portal.security import register
+
+    register(app)

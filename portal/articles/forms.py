@@ -1,0 +1,58 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from portal.articles.models import STATUSES, VISIBILITIES
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class ArticleForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        "Slug (the address)",
+        validators=[
+            DataRequired(),
+            Length(max=120),
+            Regexp(SLUG_PATTERN, message="Use lowercase letters, digits and single hyphens."),
+        ],
+    )
+    summary = TextAreaField("Summary", validators=[Optional(), Length(max=500)])
+    category = StringField("Category", validators=[Optional(), Length(max=120)])
+    subcategory = StringField("Subcategory", validators=[Optional(), Length(max=120)])
+    tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=300)])
+    visibility = SelectField(
+        "Visibility",
+        choices=[(v, "Everyone" if v == "everyone" else "Staff only") for v in VISIBILITIES],
+    )
+    status = SelectField("Status", choices=[(s, s.capitalize()) for s in STATUSES])
+    owner = StringField(
+        "Owner (email)",
+        validators=[Optional(), Regexp(EMAIL_PATTERN, message="Not an email address.")],
+    )
+    reviewed = DateField("Last reviewed", validators=[Optional()])
+    body = TextAreaField("Body (Markdown)", validators=[DataRequired(), Length(max=100_000)])
+    note = StringField(
+        "What changed (kept in the history)", validators=[Optional(), Length(max=500)]
+    )
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+
+class VoteForm(FlaskForm):
+    comment = TextAreaField(
+        "What was missing? (optional)", validators=[Optional(), Length(max=1000)]
+    )
+    yes = SubmitField("Yes")
+    no = SubmitField("No")
+
+
+class RestoreForm(FlaskForm):
+    submit = SubmitField("Restore this revision")

@@ -1,0 +1,326 @@
+"""The verbs of the knowledge base: save, vote, look up. Services flush; callers commit once."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal import access
+from portal import markdown as md
+from portal.accounts.models import User
+from portal.articles.models import (
+    STATUSES,
+    VISIBILITIES,
+    Article,
+    ArticleRevision,
+    Category,
+    Tag,
+    Vote,
+)
+from portal.extensions import db
+from portal.search import record_change
+from portal.timeutil import utcnow
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ArticleError(ValueError):
+    """A reason an article cannot be saved, fit to show to the person saving it."""
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
+
+
+def get_or_create_category(name: str, parent: Category | None = None) -> Category:
+    """Find a (sub)category by name under its parent, creating it when missing."""
+    name = " ".join(name.split())
+    stmt = select(Category).where(func.lower(Category.name) == name.lower())
+    stmt = stmt.where(
+        Category.parent_id == parent.id if parent is not None else Category.parent_id.is_(None)
+    )
+    category = db.session.scalars(stmt).first()
+    if category is None:
+        base = slugify(name) if parent is None else f"{parent.slug}-{slugify(name)}"
+        slug, n = base, 2
+        while db.session.scalar(select(Category.id).where(Category.slug == slug)):
+            slug, n = f"{base}-{n}", n + 1
+        category = Category(name=name, slug=slug, parent=parent)
+        db.session.add(category)
+        db.session.flush()
+    return category
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    wanted = list(dict.fromkeys(n.strip().lower() for n in names if n and n.strip()))
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    tags = []
+    for name in wanted:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name[:60])
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+@dataclass
+class ArticleData:
+    """Everything an article is saved from: a form, a file or the API."""
+
+    slug: str
+    title: str
+    summary: str
+    body_md: str
+    category: str = ""
+    subcategory: str = ""
+    tags: list[str] | None = None
+    visibility: str = "everyone"
+    status: str = "draft"
+    owner_email: str | None = None
+    reviewed_on: date | None = None
+
+    def problems(self) -> list[str]:
+        found = []
+        if not SLUG_RE.match(self.slug or ""):
+            found.append("slug: use lowercase letters, digits and single hyphens")
+        if not (self.title or "").strip():
+            found.append("title: required")
+        elif len(self.title) > 200:
+            found.append("title: at most 200 characters")
+        if self.visibility not in VISIBILITIES:
+            found.append(f"visibility: must be one of {', '.join(VISIBILITIES)}")
+        if self.status not in STATUSES:
+            found.append(f"status: must be one of {', '.join(STATUSES)}")
+        if not (self.body_md or "").strip():
+            found.append("body: required")
+        if self.subcategory and not self.category:
+            found.append("subcategory: needs a category")
+        return found
+
+
+def save_article(
+    data: ArticleData,
+    editor: User | None,
+    note: str = "",
+    article: Article | None = None,
+) -> tuple[Article, bool]:
+    """Create or update an article and keep a revision when anything changed.
+
+    Returns the article and whether it changed. Writes a search outbox row in the
+    same transaction, so the index follows the commit.
+    """
+    problems = data.problems()
+    if problems:
+        raise ArticleError("; ".join(problems))
+    if article is None:
+        article = db.session.scalars(select(Article).where(Article.slug == data.slug)).first()
+    elif data.slug != article.slug:
+        clash = db.session.scalar(select(Article.id).where(Article.slug == data.slug))
+        if clash:
+            raise ArticleError(f"slug: '{data.slug}' is already used by another article")
+    category = get_or_create_category(data.category) if data.category else None
+    sub = get_or_create_category(data.subcategory, category) if data.subcategory else None
+    tags = _tags(data.tags or [])
+    is_new = article is None
+    if is_new:
+        article = Article(slug=data.slug)
+    before = _fingerprint(article) if not is_new else None
+    article.slug = data.slug
+    article.title = data.title.strip()
+    article.summary = (data.summary or "").strip()
+    if article.body_md != data.body_md or not article.body_html:
+        article.body_md = data.body_md
+        article.body_html = md.render(data.body_md)
+    article.category = category
+    article.subcategory = sub
+    article.tags = tags
+    article.visibility = data.visibility
+    if data.status == "published" and article.status != "published":
+        article.published_at = utcnow()
+    article.status = data.status
+    if data.owner_email is not None:
+        article.owner_email = data.owner_email.strip().lower()
+    if data.reviewed_on is not None:
+        article.reviewed_on = data.reviewed_on
+    changed = is_new or _fingerprint(article) != before
+    if is_new:
+        db.session.add(article)
+    if changed:
+        db.session.flush()
+        _add_revision(article, editor, note)
+        record_change(db.session, article.id)
+    return article, changed
+
+
+def _fingerprint(article: Article) -> tuple:
+    return (
+        article.slug,
+        article.title,
+        article.summary,
+        article.body_md,
+        article.category.name if article.category else None,
+        article.subcategory.name if article.subcategory else None,
+        tuple(sorted(article.tag_names)),
+        article.visibility,
+        article.status,
+        article.owner_email,
+        article.reviewed_on,
+    )
+
+
+def _add_revision(article: Article, editor: User | None, note: str) -> ArticleRevision:
+    number = (
+        db.session.scalar(
+            select(func.max(ArticleRevision.number)).where(ArticleRevision.article_id == article.id)
+        )
+        or 0
+    ) + 1
+    revision = ArticleRevision(
+        article_id=article.id,
+        number=number,
+        title=article.title,
+        summary=article.summary,
+        body_md=article.body_md,
+        status=article.status,
+        editor=editor,
+        note=(note or "").strip()[:500],
+    )
+    db.session.add(revision)
+    return revision
+
+
+def restore_revision(article: Article, revision: ArticleRevision, editor: User) -> Article:
+    """Bring back an earlier revision's text as a new revision (history is never rewritten)."""
+    data = to_data(article)
+    data.title, data.summary, data.body_md = revision.title, revision.summary, revision.body_md
+    saved, _ = save_article(
+        data, editor, note=f"Restored revision {revision.number}", article=article
+    )
+    return saved
+
+
+def to_data(article: Article) -> ArticleData:
+    return ArticleData(
+        slug=article.slug,
+        title=article.title,
+        summary=article.summary,
+        body_md=article.body_md,
+        category=article.category.name if article.category else "",
+        subcategory=article.subcategory.name if article.subcategory else "",
+        tags=article.tag_names,
+        visibility=article.visibility,
+        status=article.status,
+        owner_email=article.owner_email,
+        reviewed_on=article.reviewed_on,
+    )
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def visible_articles_stmt(user):
+    """Articles a user may list: published, and staff-only ones only for staff."""
+    stmt = select(Article).where(Article.status == "published")
+    if not access.is_staff(user):
+        stmt = stmt.where(Article.visibility == "everyone")
+    return stmt
+
+
+def category_counts(user) -> list[tuple[Category, int]]:
+    """Top-level categories with the number of published articles the user may see."""
+    visible = visible_articles_stmt(user).subquery()
+    rows = db.session.execute(
+        select(Category, func.count(visible.c.id))
+        .outerjoin(visible, visible.c.category_id == Category.id)
+        .where(Category.parent_id.is_(None))
+        .group_by(Category.id)
+        .order_by(Category.name)
+    ).all()
+    return [(category, count) for category, count in rows]
+
+
+def most_helpful(user, limit: int = 5) -> list[Article]:
+    stmt = (
+        visible_articles_stmt(user)
+        .where(Article.helpful_count > 0)
+        .order_by(Article.helpful_count.desc(), Article.title)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def helped_counts(article_ids: list[int]) -> dict[int, int]:
+    if not article_ids:
+        return {}
+    rows = db.session.execute(
+        select(Article.id, Article.helpful_count).where(Article.id.in_(article_ids))
+    )
+    return dict(rows.tuples().all())
+
+
+def get_article(slug: str) -> Article | None:
+    return db.session.scalars(
+        select(Article)
+        .where(Article.slug == slug)
+        .options(selectinload(Article.category), selectinload(Article.subcategory))
+    ).first()
+
+
+def record_view(article: Article) -> None:
+    article.views = Article.views + 1
+
+
+# -- votes -----------------------------------------------------------------------------
+
+
+def cast_vote(
+    article: Article, voter_key: str, helpful: bool, user: User | None = None, comment: str = ""
+) -> Vote:
+    """One vote per voter and article; voting again changes the earlier vote."""
+    vote = db.session.scalars(
+        select(Vote).where(Vote.article_id == article.id, Vote.voter_key == voter_key)
+    ).first()
+    if vote is None:
+        vote = Vote(
+            article_id=article.id,
+            voter_key=voter_key,
+            user_id=user.id if user else None,
+            helpful=helpful,
+            comment=comment,
+        )
+        db.session.add(vote)
+    else:
+        vote.helpful = helpful
+        vote.comment = comment or vote.comment
+    db.session.flush()
+    _recount_votes(article)
+    return vote
+
+
+def _recount_votes(article: Article) -> None:
+    counts = dict(
+        db.session.execute(
+            select(Vote.helpful, func.count())
+            .where(Vote.article_id == article.id)
+            .group_by(Vote.helpful)
+        )
+        .tuples()
+        .all()
+    )
+    article.helpful_count = counts.get(True, 0)
+    article.not_helpful_count = counts.get(False, 0)
+
+
+def voter_vote(article: Article, voter_key: str | None) -> Vote | None:
+    if not voter_key:
+        return None
+    return db.session.scalars(
+        select(Vote).where(Vote.article_id == article.id, Vote.voter_key == voter_key)
+    ).first()

@@ -1,0 +1,292 @@
+"""Pages of the knowledge base: home, search, categories, articles, the staff editor."""
+
+from __future__ import annotations
+
+import difflib
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal import access, search
+from portal import markdown as md
+from portal.articles.forms import ArticleForm, RestoreForm, VoteForm
+from portal.articles.models import Article, ArticleRevision, Category
+from portal.articles.services import (
+    ArticleData,
+    ArticleError,
+    cast_vote,
+    category_counts,
+    get_article,
+    helped_counts,
+    most_helpful,
+    record_view,
+    restore_revision,
+    save_article,
+    to_data,
+    visible_articles_stmt,
+    voter_vote,
+)
+from portal.extensions import db
+
+bp = Blueprint("articles", __name__, template_folder="templates")
+
+
+@bp.before_request
+def _public_kb_gate():
+    """With PUBLIC_KB off, every knowledge-base page needs sign-in."""
+    if not current_app.config["PUBLIC_KB"] and not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+
+
+def voter_key(create: bool = False) -> str | None:
+    """One vote per signed-in user, or per browser session for anonymous readers."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    if "voter" not in session and create:
+        session["voter"] = secrets.token_hex(12)
+    return f"session:{session['voter']}" if "voter" in session else None
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 1000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+def home():
+    """The search box, categories with their counts, and the most helpful articles."""
+    return render_template(
+        "articles/home.html",
+        categories=category_counts(current_user),
+        helpful=most_helpful(current_user),
+    )
+
+
+@bp.get("/search")
+def search_page():
+    """Search results with snippets, facets and a did-you-mean suggestion."""
+    text = request.args.get("q", "")
+    category = request.args.get("category") or None
+    results = None
+    helped: dict[int, int] = {}
+    if text.strip():
+        results = search.search(
+            text,
+            access.audience(current_user),
+            category=category,
+            page=_page_arg(),
+            per_page=current_app.config["SEARCH_PER_PAGE"],
+            facets=True,
+        )
+        helped = helped_counts([hit.article_id for hit in results.hits])
+    names = {c.slug: c.name for c in db.session.scalars(select(Category))}
+    return render_template(
+        "articles/search.html",
+        q=text,
+        category=category,
+        results=results,
+        helped=helped,
+        category_names=names,
+    )
+
+
+@bp.get("/categories/<slug>")
+def category_page(slug: str):
+    """Articles of one category, grouped by subcategory."""
+    category = db.first_or_404(select(Category).where(Category.slug == slug))
+    column = Article.category_id if category.parent_id is None else Article.subcategory_id
+    articles = db.session.scalars(
+        visible_articles_stmt(current_user).where(column == category.id).order_by(Article.title)
+    ).all()
+    return render_template("articles/category.html", category=category, articles=articles)
+
+
+def _load_visible(slug: str) -> Article:
+    article = get_article(slug)
+    if article is None or not access.can_see_article(current_user, article):
+        abort(404)
+    return article
+
+
+@bp.get("/articles/<slug>")
+def article_page(slug: str):
+    """One article, rendered from its sanitised HTML, with "Did this solve your problem?"."""
+    article = _load_visible(slug)
+    record_view(article)
+    db.session.commit()
+    return render_template(
+        "articles/article.html",
+        article=article,
+        body=md.safe(article.body_html),
+        vote=voter_vote(article, voter_key()),
+        form=VoteForm(),
+    )
+
+
+@bp.post("/articles/<slug>/vote")
+def vote(slug: str):
+    """Record Yes or No; a second vote by the same reader replaces the first."""
+    article = _load_visible(slug)
+    form = VoteForm()
+    if not form.validate_on_submit() or article.status != "published":
+        flash("Your vote could not be recorded. Please try again.", "error")
+        return redirect(url_for(".article_page", slug=slug))
+    helpful = bool(form.yes.data)
+    cast_vote(
+        article,
+        voter_key(create=True),
+        helpful,
+        current_user if current_user.is_authenticated else None,
+        form.comment.data or "",
+    )
+    db.session.commit()
+    if helpful:
+        flash("Glad it helped. Thank you for telling us.", "success")
+    else:
+        flash("Sorry this did not solve it. You can search again or raise an incident.", "info")
+    return redirect(url_for(".article_page", slug=slug, voted=1) + "#vote")
+
+
+# -- staff editor ----------------------------------------------------------------------
+
+
+def _form_data(form: ArticleForm) -> ArticleData:
+    return ArticleData(
+        slug=form.slug.data.strip(),
+        title=form.title.data.strip(),
+        summary=form.summary.data or "",
+        body_md=form.body.data.replace("\r\n", "\n"),
+        category=(form.category.data or "").strip(),
+        subcategory=(form.subcategory.data or "").strip(),
+        tags=[t for t in (form.tags.data or "").split(",") if t.strip()],
+        visibility=form.visibility.data,
+        status=form.status.data,
+        owner_email=(form.owner.data or "").strip(),
+        reviewed_on=form.reviewed.data,
+    )
+
+
+def _editor(article: Article | None):
+    access.require_staff()
+    form = ArticleForm()
+    if request.method == "GET" and article is not None:
+        data = to_data(article)
+        form.title.data, form.slug.data, form.summary.data = data.title, data.slug, data.summary
+        form.category.data, form.subcategory.data = data.category, data.subcategory
+        form.tags.data = ", ".join(data.tags or [])
+        form.visibility.data, form.status.data = data.visibility, data.status
+        form.owner.data, form.reviewed.data, form.body.data = (
+            data.owner_email,
+            data.reviewed_on,
+            data.body_md,
+        )
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = md.to_markup(form.body.data)
+        else:
+            try:
+                saved, changed = save_article(
+                    _form_data(form), current_user, note=form.note.data or "", article=article
+                )
+            except ArticleError as exc:
+                flash(f"Not saved: {exc}", "error")
+            else:
+                db.session.commit()
+                flash("Saved." if changed else "No changes to save.", "success")
+                return redirect(url_for(".article_page", slug=saved.slug))
+    status = 400 if request.method == "POST" and form.errors else 200
+    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    return (
+        render_template(
+            "articles/edit.html",
+            form=form,
+            article=article,
+            preview=preview,
+            categories=categories,
+        ),
+        status,
+    )
+
+
+@bp.route("/articles/new", methods=["GET", "POST"])
+@login_required
+def new_article():
+    """Write a new article."""
+    return _editor(None)
+
+
+@bp.route("/articles/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_article(slug: str):
+    """Edit an article; saving keeps a revision with the note."""
+    access.require_staff()
+    return _editor(db.first_or_404(select(Article).where(Article.slug == slug)))
+
+
+@bp.get("/articles/<slug>/history")
+@login_required
+def history(slug: str):
+    """Every saved revision, newest first, with a diff between any two."""
+    access.require_staff()
+    article = db.first_or_404(select(Article).where(Article.slug == slug))
+    revisions = article.revisions
+    numbers = [r.number for r in revisions]
+    diff = None
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    if a in numbers and b in numbers:
+        old = next(r for r in revisions if r.number == a)
+        new = next(r for r in revisions if r.number == b)
+        diff = _diff(old, new)
+    return render_template(
+        "articles/history.html",
+        article=article,
+        revisions=revisions,
+        diff=diff,
+        a=a,
+        b=b,
+        restore_form=RestoreForm(),
+    )
+
+
+def _diff(old: ArticleRevision, new: ArticleRevision) -> list[tuple[str, str]]:
+    def text(r: ArticleRevision) -> list[str]:
+        return [f"# {r.title}", "", r.summary, "", *r.body_md.splitlines()]
+
+    lines = difflib.unified_diff(
+        text(old), text(new), f"revision {old.number}", f"revision {new.number}", lineterm=""
+    )
+    kinds = {"+": "add", "-": "del", "@": "hunk"}
+    return [(kinds.get(line[:1], "same"), line) for line in lines]
+
+
+@bp.post("/articles/<slug>/restore/<int:number>")
+@login_required
+def restore(slug: str, number: int):
+    """Bring an earlier revision back as the newest one."""
+    access.require_staff()
+    article = db.first_or_404(select(Article).where(Article.slug == slug))
+    revision = db.first_or_404(
+        select(ArticleRevision).where(
+            ArticleRevision.article_id == article.id, ArticleRevision.number == number
+        )
+    )
+    if RestoreForm().validate_on_submit():
+        restore_revision(article, revision, current_user)
+        db.session.commit()
+        flash(f"Revision {number} restored.", "success")
+    return redirect(url_for(".history", slug=article.slug))

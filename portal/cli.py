@@ -1,0 +1,13 @@
+"""Register every command group under `flask --app portal ...`."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from portal.accounts.cli import tokens, users
+    from portal.articles.cli import kb
+    from portal.bootstrap import setup
+    from portal.search.cli import search_cli
+
+    for command in (kb, search_cli, users, tokens, setup):
+        app.cli.add_command(command)

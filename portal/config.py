@@ -1,0 +1,94 @@
+"""Every configuration key with its default, and how configuration is loaded.
+
+Order: these defaults, then ``instance/config.py`` if present, then ``PORTAL_*``
+environment variables, then ``DATABASE_URL``, then the test dict.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    # Security
+    "SECRET_KEY": None,  # generated once and kept in instance/secret_key when not set
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # also Secure whenever the request came over HTTPS
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "PROXY_FIX": False,  # trust X-Forwarded-* from one proxy (behind a load balancer)
+    # Data
+    "SQLALCHEMY_DATABASE_URI": None,  # sqlite in instance/ when not set
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Knowledge base
+    "PUBLIC_KB": True,  # search and public articles readable without signing in
+    "ARTICLES_DIR": str(REPO_ROOT / "articles"),
+    # Search
+    "SEARCH_INDEX_DIR": None,  # instance/search-index when not set
+    "SEARCH_PER_PAGE": 10,
+    "SEARCH_SYNC_INTERVAL": 0.5,  # seconds between checks of the outbox for other writers' changes
+    # First admin (make run)
+    "ADMIN_EMAIL": "admin@example.com",
+    "ADMIN_PASSWORD": None,  # generated and printed once when not set
+    # Portal
+    "PORTAL_NAME": "Firstfix",
+    "TIMEZONE": "UTC",
+}
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config in the documented order."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    if test_config:
+        app.config.from_mapping(test_config)
+    _fill_derived(app)
+
+
+def _fill_derived(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri:
+        uri = f"sqlite:///{instance / 'portal.db'}"
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://") :]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    if not app.config["SEARCH_INDEX_DIR"]:
+        app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the generated secret key, creating it on first start (never a constant in code)."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+    except OSError:
+        raise

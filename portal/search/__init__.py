@@ -1,0 +1,249 @@
+"""The one door to Whoosh: index upkeep (outbox), queries, snippets and suggestions.
+
+Nothing outside this package imports whoosh. Callers pass an audience (see portal.access);
+staff-only documents are filtered inside the searcher, so they never reach a count,
+a snippet or a suggestion for anyone else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+from whoosh import highlight, sorting
+from whoosh import query as wq
+
+from portal.access import STAFF
+from portal.extensions import db
+from portal.search import query as q
+from portal.search.index import IndexStore
+from portal.search.models import SearchOutbox, SynonymGroup
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "SearchResults",
+    "Hit",
+    "search",
+    "record_change",
+    "sync",
+    "rebuild",
+    "check",
+    "store",
+    "init_app",
+]
+
+
+@dataclass
+class Hit:
+    article_id: int
+    slug: str
+    title: str
+    summary: str
+    category: str
+    category_slug: str
+    subcategory: str
+    subcategory_slug: str
+    snippet: Markup
+    score: float
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    suggestion: str | None
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def init_app(app: Flask) -> None:
+    """Create this process's index store and apply the outbox after every commit."""
+    app.extensions["search"] = IndexStore(
+        app.config["SEARCH_INDEX_DIR"],
+        lambda: db.engine,
+        sync_interval=float(app.config["SEARCH_SYNC_INTERVAL"]),
+    )
+    app.extensions["search_synonyms"] = _SynonymCache()
+
+
+def store() -> IndexStore:
+    return current_app.extensions["search"]
+
+
+def record_change(session: Session, article_id: int) -> None:
+    """Note, in the caller's transaction, that an article's index entry must be refreshed."""
+    session.add(SearchOutbox(article_id=article_id))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_outbox(session: Session, _flush_context) -> None:
+    if any(isinstance(obj, SearchOutbox) for obj in session.new):
+        session.info["search_pending"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _apply_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the real commit comes later
+        return
+    if not session.info.pop("search_pending", False):
+        return
+    try:
+        store().sync(timeout=0.5)
+    except Exception:  # the saved article stays saved; `flask search sync` catches up
+        log.exception("search index update after commit failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_outbox(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop("search_pending", None)
+
+
+def sync(timeout: float = 5.0) -> int:
+    """Apply every pending outbox row to this node's index."""
+    return store().sync(timeout=timeout)
+
+
+def rebuild() -> int:
+    """Rebuild this node's index from the database; returns the number of articles."""
+    count = store().rebuild()
+    store().close()
+    return count
+
+
+def check() -> dict[str, list[str]]:
+    """Slugs missing from or extra in this node's index, compared with the database."""
+    sync()
+    return store().check()
+
+
+class _SynonymCache:
+    """Synonym groups, reread from the database at most once per sync interval."""
+
+    def __init__(self) -> None:
+        self.groups: list[list[str]] = []
+        self.loaded_at = -1e9
+
+    def get(self) -> list[list[str]]:
+        interval = float(current_app.config["SEARCH_SYNC_INTERVAL"])
+        if time.monotonic() - self.loaded_at >= interval:
+            try:
+                rows = db.session.scalars(select(SynonymGroup)).all()
+                self.groups = [g.term_list for g in rows if len(g.term_list) > 1]
+            except Exception:
+                log.exception("could not load synonyms")
+            self.loaded_at = time.monotonic()
+        return self.groups
+
+    def invalidate(self) -> None:
+        self.loaded_at = -1e9
+
+
+def synonyms() -> list[list[str]]:
+    return current_app.extensions["search_synonyms"].get()
+
+
+def search(
+    text: str,
+    audience: str,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    facets: bool = False,
+    suggest: bool = True,
+) -> SearchResults:
+    """Search published articles the audience may see. Never raises on user input."""
+    parsed = q.parse(text)
+    page = max(1, int(page))
+    per_page = max(1, min(int(per_page), 50))
+    results = SearchResults(
+        query=parsed.text, total=0, page=page, per_page=per_page, suggestion=None
+    )
+    query = q.build(parsed, synonyms())
+    searcher = store().searcher()
+    audience_filter = _audience_filter(audience)
+    if query is not None:
+        scope = audience_filter
+        if category:
+            scope = wq.And([audience_filter, wq.Term("category_slug", category)])
+        kwargs = {"filter": scope, "terms": True}
+        if facets:
+            kwargs["groupedby"] = sorting.FieldFacet("category_slug")
+        page_results = searcher.search_page(query, page, pagelen=per_page, **kwargs)
+        results.total = page_results.total
+        hits = page_results.results
+        hits.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=50)
+        hits.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", termclass="t")
+        if facets:
+            results.facets = {k: len(v) for k, v in hits.groups().items() if k}
+        results.hits = [_hit(hit) for hit in page_results]
+    if suggest and (results.total == 0 or not parsed.phrases):
+        results.suggestion = _suggestion(searcher, parsed, audience_filter)
+    return results
+
+
+def _audience_filter(audience: str) -> wq.Query:
+    if audience == STAFF:
+        return wq.Or([wq.Term("visibility", "everyone"), wq.Term("visibility", "staff")])
+    return wq.Term("visibility", "everyone")
+
+
+def _hit(hit) -> Hit:
+    snippet = ""
+    for name in ("symptoms", "summary", "body"):
+        snippet = hit.highlights(name, top=2)
+        if snippet:
+            break
+    return Hit(
+        article_id=hit["article_id"],
+        slug=hit["slug"],
+        title=hit["title"],
+        summary=hit.get("summary", ""),
+        category=hit.get("category_name", ""),
+        category_slug=hit.get("category_slug", ""),
+        subcategory=hit.get("subcategory_name", ""),
+        subcategory_slug=hit.get("subcategory_slug", ""),
+        # Whoosh's HtmlFormatter escapes the text around the <mark> tags it adds.
+        snippet=Markup(snippet) if snippet else escape(hit.get("summary", "")),  # noqa: S704
+        score=round(float(hit.score or 0.0), 4),
+    )
+
+
+def _suggestion(searcher, parsed: q.ParsedQuery, audience_filter: wq.Query) -> str | None:
+    """Did-you-mean: replace each word missing from the index with a close word that the
+    same audience would find, so staff-only vocabulary never leaks."""
+    reader = searcher.reader()
+    corrector = None
+    changed = False
+    words = q.words(parsed.text)
+    out = []
+    for word in words:
+        replacement = word
+        if len(word) >= 3 and not word.isdigit() and ("spell", word) not in reader:
+            corrector = corrector or searcher.corrector("spell")
+            for candidate in corrector.suggest(word, limit=4, maxdist=2):
+                terms = q.analyze(candidate)
+                if terms and _audience_has(searcher, terms[0], audience_filter):
+                    replacement = candidate
+                    changed = True
+                    break
+        out.append(replacement)
+    return " ".join(out) if changed else None
+
+
+def _audience_has(searcher, term: str, audience_filter: wq.Query) -> bool:
+    return bool(
+        searcher.search(q.term_clause(term), limit=1, filter=audience_filter).scored_length()
+    )

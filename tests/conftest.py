@@ -1,0 +1,200 @@
+"""Fixtures shared by the suite: a migrated database (SQLite, or PostgreSQL through
+TEST_DATABASE_URL), an app per test with its own search index, and factories."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from portal import create_app
+from portal.accounts.services import create_user
+from portal.articles.services import ArticleData, save_article
+from portal.extensions import db
+
+PASSWORD = "correct horse battery"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+BODY = """## Symptoms
+
+- {symptoms}
+
+## Applies to
+
+- Windows and macOS laptops
+
+## Cause
+
+{cause}
+
+## Resolution
+
+1. {step}
+2. If this did not help, raise an incident.
+"""
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """A fresh database for this run, migrated once with the real Alembic scripts."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        _migrate(url, tmp_path_factory)
+        yield url
+        return
+    name = f"firstfix_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = re.sub(r"/[^/]*$", f"/{name}", server)
+    try:
+        _migrate(url, tmp_path_factory)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrate(url: str, tmp_path_factory) -> None:
+    app = create_app(_config(url, tmp_path_factory.mktemp("migrate")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _config(url: str, tmp: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SEARCH_INDEX_DIR": str(tmp / "index"),
+        "SEARCH_SYNC_INTERVAL": 0,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "ARTICLES_DIR": str(FIXTURES / "articles"),
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture
+def config_overrides() -> dict:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, config_overrides) -> Iterator[Flask]:
+    app = create_app({**_config(database_url, tmp_path), **config_overrides})
+    with app.app_context():
+        _empty_tables()
+        yield app
+        db.session.remove()
+        app.extensions["search"].close()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 10_000))
+
+    def make(role: str | list[str] = "employee", email: str | None = None, name: str = ""):
+        roles = [role] if isinstance(role, str) else role
+        n = next(counter)
+        user = create_user(
+            email or f"{roles[0]}{n}@example.com",
+            name or f"{roles[0].title()} {n}",
+            roles,
+            PASSWORD,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_article(app):
+    counter = iter(range(1, 10_000))
+
+    def make(
+        title: str = "",
+        symptoms: str = "Something does not work",
+        cause: str = "A setting changed.",
+        step: str = "Restart the computer.",
+        body: str | None = None,
+        slug: str | None = None,
+        category: str = "General",
+        subcategory: str = "Other",
+        visibility: str = "everyone",
+        status: str = "published",
+        tags: list[str] | None = None,
+        summary: str = "",
+        editor=None,
+    ):
+        n = next(counter)
+        title = title or f"Article {n}"
+        data = ArticleData(
+            slug=slug or f"article-{n}",
+            title=title,
+            summary=summary or f"How to fix: {title}",
+            body_md=body
+            if body is not None
+            else BODY.format(symptoms=symptoms, cause=cause, step=step),
+            category=category,
+            subcategory=subcategory,
+            tags=tags or [],
+            visibility=visibility,
+            status=status,
+        )
+        article, _ = save_article(data, editor, note="created in a test")
+        db.session.commit()
+        return article
+
+    return make
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_email, password: str = PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
