@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from portal import create_app
@@ -94,6 +95,7 @@ def config_overrides() -> dict:
 @pytest.fixture
 def app(database_url, tmp_path, config_overrides) -> Iterator[Flask]:
     app = create_app({**_config(database_url, tmp_path), **config_overrides})
+    app.test_client_class = Client
     with app.app_context():
         _empty_tables()
         yield app
@@ -113,8 +115,19 @@ def _empty_tables() -> None:
                 conn.execute(table.delete())
 
 
+class Client(FlaskClient):
+    """Each request gets its own app context (a fresh ``g`` and database session), as in
+    production; the test's own session ends its transaction first so it sees the result."""
+
+    def open(self, *args, **kwargs):
+        db.session.rollback()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = Client
     return app.test_client()
 
 

@@ -9,6 +9,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.articles.models import STATUSES, VISIBILITIES
+from portal.forms import choices
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -30,9 +31,9 @@ class ArticleForm(FlaskForm):
     tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=300)])
     visibility = SelectField(
         "Visibility",
-        choices=[(v, "Everyone" if v == "everyone" else "Staff only") for v in VISIBILITIES],
+        choices=choices((v, "Everyone" if v == "everyone" else "Staff only") for v in VISIBILITIES),
     )
-    status = SelectField("Status", choices=[(s, s.capitalize()) for s in STATUSES])
+    status = SelectField("Status", choices=choices((s, s.capitalize()) for s in STATUSES))
     owner = StringField(
         "Owner (email)",
         validators=[Optional(), Regexp(EMAIL_PATTERN, message="Not an email address.")],

@@ -110,10 +110,13 @@ def save_article(
     editor: User | None,
     note: str = "",
     article: Article | None = None,
+    *,
+    new: bool = False,
 ) -> tuple[Article, bool]:
     """Create or update an article and keep a revision when anything changed.
 
-    Returns the article and whether it changed. Writes a search outbox row in the
+    Without ``article`` the slug finds the article to update (imports), unless ``new`` says
+    the caller means a new one. Returns the article and whether it changed. Writes a search outbox row in the
     same transaction, so the index follows the commit.
     """
     problems = data.problems()
@@ -121,6 +124,8 @@ def save_article(
         raise ArticleError("; ".join(problems))
     if article is None:
         article = db.session.scalars(select(Article).where(Article.slug == data.slug)).first()
+        if article is not None and new:
+            raise ArticleError(f"slug: '{data.slug}' is already used by another article")
     elif data.slug != article.slug:
         clash = db.session.scalar(select(Article.id).where(Article.slug == data.slug))
         if clash:
@@ -262,7 +267,7 @@ def helped_counts(article_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(Article.id, Article.helpful_count).where(Article.id.in_(article_ids))
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def get_article(slug: str) -> Article | None:
@@ -310,9 +315,7 @@ def _recount_votes(article: Article) -> None:
             select(Vote.helpful, func.count())
             .where(Vote.article_id == article.id)
             .group_by(Vote.helpful)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     article.helpful_count = counts.get(True, 0)
     article.not_helpful_count = counts.get(False, 0)

@@ -195,21 +195,28 @@ def _editor(article: Article | None):
             data.body_md,
         )
     preview = None
+    refused = False
     if form.validate_on_submit():
         if form.preview.data:
             preview = md.to_markup(form.body.data)
         else:
             try:
                 saved, changed = save_article(
-                    _form_data(form), current_user, note=form.note.data or "", article=article
+                    _form_data(form),
+                    current_user,
+                    note=form.note.data or "",
+                    article=article,
+                    new=article is None,
                 )
             except ArticleError as exc:
+                db.session.rollback()
                 flash(f"Not saved: {exc}", "error")
+                refused = True
             else:
                 db.session.commit()
                 flash("Saved." if changed else "No changes to save.", "success")
                 return redirect(url_for(".article_page", slug=saved.slug))
-    status = 400 if request.method == "POST" and form.errors else 200
+    status = 400 if request.method == "POST" and (form.errors or refused) else 200
     categories = db.session.scalars(select(Category).order_by(Category.name)).all()
     return (
         render_template(

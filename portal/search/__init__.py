@@ -171,9 +171,14 @@ def search(
     results = SearchResults(
         query=parsed.text, total=0, page=page, per_page=per_page, suggestion=None
     )
-    query = q.build(parsed, synonyms())
     searcher = store().searcher()
     audience_filter = _audience_filter(audience)
+    corrections = _corrections(searcher, parsed, audience_filter)
+    if corrections and suggest:
+        results.suggestion = " ".join(corrections.get(w, w) for w in q.words(parsed.text))
+    # A misspelled word still finds what its correction finds, ranked a little lower.
+    extra = [t for fixed in corrections.values() for t in q.analyze(fixed)]
+    query = q.build(parsed, synonyms(), corrected=extra)
     if query is not None:
         scope = audience_filter
         if category:
@@ -189,8 +194,6 @@ def search(
         if facets:
             results.facets = {k: len(v) for k, v in hits.groups().items() if k}
         results.hits = [_hit(hit) for hit in page_results]
-    if suggest and (results.total == 0 or not parsed.phrases):
-        results.suggestion = _suggestion(searcher, parsed, audience_filter)
     return results
 
 
@@ -221,29 +224,24 @@ def _hit(hit) -> Hit:
     )
 
 
-def _suggestion(searcher, parsed: q.ParsedQuery, audience_filter: wq.Query) -> str | None:
-    """Did-you-mean: replace each word missing from the index with a close word that the
-    same audience would find, so staff-only vocabulary never leaks."""
+def _corrections(searcher, parsed: q.ParsedQuery, audience_filter: wq.Query) -> dict[str, str]:
+    """Did-you-mean: for each word missing from the index, a close word that the same
+    audience would find, so staff-only vocabulary never leaks into a suggestion."""
     reader = searcher.reader()
     corrector = None
-    changed = False
-    words = q.words(parsed.text)
-    out = []
-    for word in words:
-        replacement = word
-        if len(word) >= 3 and not word.isdigit() and ("spell", word) not in reader:
-            corrector = corrector or searcher.corrector("spell")
-            for candidate in corrector.suggest(word, limit=4, maxdist=2):
-                terms = q.analyze(candidate)
-                if terms and _audience_has(searcher, terms[0], audience_filter):
-                    replacement = candidate
-                    changed = True
-                    break
-        out.append(replacement)
-    return " ".join(out) if changed else None
+    found: dict[str, str] = {}
+    for word in parsed.words:
+        if len(word) < 3 or word.isdigit() or ("spell", word) in reader:
+            continue
+        corrector = corrector or searcher.corrector("spell")
+        for candidate in corrector.suggest(word, limit=4, maxdist=2):
+            terms = q.analyze(candidate)
+            if terms and _audience_has(searcher, terms[0], audience_filter):
+                found[word] = candidate
+                break
+    return found
 
 
 def _audience_has(searcher, term: str, audience_filter: wq.Query) -> bool:
-    return bool(
-        searcher.search(q.term_clause(term), limit=1, filter=audience_filter).scored_length()
-    )
+    hits = searcher.search(q.term_clause(term), limit=1, filter=audience_filter)
+    return bool(hits.scored_length())

@@ -105,7 +105,7 @@ class IndexStore:
             except FileNotFoundError:
                 # another process committed between listing the TOC and opening it
                 time.sleep(0.02 * (attempt + 1))
-            except (windex.EmptyIndexError, OSError, ValueError, TypeError, EOFError):
+            except Exception:  # EmptyIndexError, whoosh's IndexError, a torn file...
                 log.warning("search index %s unreadable; rebuilding", name)
                 self.rebuild()
                 name = self.current_name()

@@ -93,9 +93,14 @@ def phrase_clause(terms: list[str], boost: float = 1.0) -> wq.Query:
     return wq.Or([wq.Phrase(f, terms, boost=FIELD_BOOSTS[f] * boost) for f in PHRASE_FIELDS])
 
 
-def build(parsed: ParsedQuery, synonyms: list[list[str]] | None = None) -> wq.Query | None:
+def build(
+    parsed: ParsedQuery,
+    synonyms: list[list[str]] | None = None,
+    corrected: list[str] | None = None,
+) -> wq.Query | None:
     """One query over all text fields; documents matching more of the words rank higher."""
     clauses: list[wq.Query] = [term_clause(t) for t in parsed.terms]
+    clauses += [term_clause(t, 0.9) for t in corrected or [] if t not in parsed.terms]
     clauses += [phrase_clause(p, boost=1.5) for p in parsed.phrases]
     clauses += [
         wq.Or([wq.Prefix(f, p, boost=b) for f, b in FIELD_BOOSTS.items()]) for p in parsed.prefixes

@@ -1,0 +1,1 @@
+"""Incidents: the priority matrix and the SLA clock."""
