@@ -21,12 +21,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from flask_migrate import upgrade  # noqa: E402
+from relevance_queries import QUERIES  # noqa: E402
 
 from portal import create_app, search  # noqa: E402
 from portal.access import EVERYONE  # noqa: E402
 from portal.articles.files import import_path  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from relevance_queries import QUERIES  # noqa: E402
 
 
 def rank_of(slugs: list[str], expected: str) -> int | None:

@@ -116,8 +116,8 @@ def save_article(
     """Create or update an article and keep a revision when anything changed.
 
     Without ``article`` the slug finds the article to update (imports), unless ``new`` says
-    the caller means a new one. Returns the article and whether it changed. Writes a search outbox row in the
-    same transaction, so the index follows the commit.
+    the caller means a new one. Returns the article and whether it changed. Writes a search
+    outbox row in the same transaction, so the index follows the commit.
     """
     problems = data.problems()
     if problems:
