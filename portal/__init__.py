@@ -37,6 +37,10 @@ def _configure_extensions(app: Flask) -> None:
     from portal import search
     from portal.accounts import models as _accounts  # noqa: F401  (register models)
     from portal.articles import models as _articles  # noqa: F401
+    from portal.admin import models as _admin  # noqa: F401
+    from portal.analytics import models as _analytics  # noqa: F401
+    from portal.incidents import models as _incidents  # noqa: F401
+    from portal.notifications import models as _notifications  # noqa: F401
     from portal.search import models as _search  # noqa: F401
 
     db.init_app(app)

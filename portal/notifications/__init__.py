@@ -1,0 +1,1 @@
+"""Mail to requesters, followers and assignees, sent from an outbox so nothing is lost."""
