@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
     _configure_extensions(app)
     _configure_blueprints(app)
+    _configure_templates(app)
     _configure_cli(app)
     _configure_errors(app)
     _configure_security(app)
@@ -36,9 +37,9 @@ def _configure_logging(app: Flask) -> None:
 def _configure_extensions(app: Flask) -> None:
     from portal import search
     from portal.accounts import models as _accounts  # noqa: F401  (register models)
-    from portal.articles import models as _articles  # noqa: F401
     from portal.admin import models as _admin  # noqa: F401
     from portal.analytics import models as _analytics  # noqa: F401
+    from portal.articles import models as _articles  # noqa: F401
     from portal.incidents import models as _incidents  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.search import models as _search  # noqa: F401
@@ -71,12 +72,20 @@ def _configure_blueprints(app: Flask) -> None:
     from portal.api import bp as api_bp
     from portal.articles.views import bp as articles_bp
     from portal.health import bp as health_bp
+    from portal.incidents.views import bp as incidents_bp
 
     app.register_blueprint(articles_bp)
+    app.register_blueprint(incidents_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     csrf.exempt(api_bp)
+
+
+def _configure_templates(app: Flask) -> None:
+    from portal.templating import register
+
+    register(app)
 
 
 def _configure_cli(app: Flask) -> None:

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 if TYPE_CHECKING:
     from portal.articles.models import Article
+    from portal.incidents.models import Attachment, Comment, Incident
 
 EVERYONE = "everyone"
 STAFF = "staff"
@@ -50,3 +51,35 @@ def require_staff() -> None:
 def require_role(*roles: str) -> None:
     if not has_role(current_user, *roles):
         abort(403)
+
+
+def can_see_incident(user: Any, incident: Incident) -> bool:
+    """Staff see every incident; an employee sees their own and those they follow."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if is_staff(user):
+        return True
+    return incident.requester_id == user.id or any(f.user_id == user.id for f in incident.followers)
+
+
+def can_see_comment(user: Any, comment: Comment) -> bool:
+    """Internal notes are for staff only."""
+    return is_staff(user) or (not comment.is_internal and can_see_incident(user, comment.incident))
+
+
+def can_see_attachment(user: Any, attachment: Attachment) -> bool:
+    if attachment.is_internal and not is_staff(user):
+        return False
+    return can_see_incident(user, attachment.incident)
+
+
+def incidents_visible_to(user: Any, stmt):
+    """Narrow a select(Incident) to what the user may see."""
+    from sqlalchemy import or_, select
+
+    from portal.incidents.models import Follower, Incident
+
+    if is_staff(user):
+        return stmt
+    followed = select(Follower.incident_id).where(Follower.user_id == user.id)
+    return stmt.where(or_(Incident.requester_id == user.id, Incident.id.in_(followed)))

@@ -45,6 +45,18 @@ DEFAULTS: dict[str, Any] = {
     # Portal
     "PORTAL_NAME": "Firstfix",
     "TIMEZONE": "UTC",
+    "PUBLIC_URL": "http://127.0.0.1:5000",  # base of the links in mails (no request to ask)
+    # Mail (the outbox in portal/notifications; `flask mail send` retries what is due)
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS after connecting
+    "MAIL_USE_SSL": False,  # TLS from the first byte (usually port 465)
+    "MAIL_USERNAME": None,  # log in only when set
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "Firstfix <servicedesk@example.com>",
+    "MAIL_TIMEOUT": 5,  # seconds for each network operation
+    "MAIL_MAX_ATTEMPTS": 10,  # then the message stays in the outbox, unsent, for a person to see
+    "MAIL_SEND_AFTER_COMMIT": True,  # send from a background thread right after each commit
 }
 
 

@@ -19,6 +19,7 @@ from flask_login import current_user, login_user, logout_user
 from portal.accounts.forms import LoginForm, LogoutForm
 from portal.accounts.models import User
 from portal.accounts.services import authenticate, user_for_token
+from portal.analytics.events import carried_over
 from portal.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -72,7 +73,9 @@ def login():
             db.session.commit()
             return render_template("accounts/login.html", form=form), 401
         target = safe_next(form.next.data)
+        kept = carried_over()
         session.clear()
+        session.update(kept)
         login_user(user)
         db.session.commit()
         flash(f"Signed in as {user.name}.", "success")

@@ -19,7 +19,7 @@ class SearchEvent(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_key: Mapped[str] = mapped_column(String(64))  # "user:<id>" or an anonymous id
+    session_key: Mapped[str] = mapped_column(String(64))  # the browser session
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     query: Mapped[str] = mapped_column(String(300))
     normalised: Mapped[str] = mapped_column(String(300), index=True)

@@ -6,9 +6,11 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from portal import access, search
+from portal.analytics import events
 from portal.api import bp
 from portal.api.auth import error
 from portal.articles.services import get_article
+from portal.extensions import db
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int | None:
@@ -39,6 +41,9 @@ def api_search():
         page=page,
         per_page=per_page,
     )
+    if request.args.get("source") != "live":  # live suggestions while typing are not searches
+        events.record_search(text, results.total, source="api")
+        db.session.commit()
     return jsonify(
         {
             "query": results.query,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from portal import access, search
 from portal import markdown as md
+from portal.analytics import events
 from portal.articles.forms import ArticleForm, RestoreForm, VoteForm
 from portal.articles.models import Article, ArticleRevision, Category
 from portal.articles.services import (
@@ -39,6 +40,7 @@ from portal.articles.services import (
     voter_vote,
 )
 from portal.extensions import db
+from portal.incidents.services import solved_count
 
 bp = Blueprint("articles", __name__, template_folder="templates")
 
@@ -93,9 +95,12 @@ def search_page():
             facets=True,
         )
         helped = helped_counts([hit.article_id for hit in results.hits])
+        events.record_search(text, results.total)
+        db.session.commit()
     names = {c.slug: c.name for c in db.session.scalars(select(Category))}
     return render_template(
         "articles/search.html",
+        raise_url=url_for("incidents.new", q=text.strip()[:200]) if text.strip() else None,
         q=text,
         category=category,
         results=results,
@@ -127,6 +132,7 @@ def article_page(slug: str):
     """One article, rendered from its sanitised HTML, with "Did this solve your problem?"."""
     article = _load_visible(slug)
     record_view(article)
+    events.record_open(article)
     db.session.commit()
     return render_template(
         "articles/article.html",
@@ -134,6 +140,7 @@ def article_page(slug: str):
         body=md.safe(article.body_html),
         vote=voter_vote(article, voter_key()),
         form=VoteForm(),
+        solved=solved_count(article) if access.is_staff(current_user) else None,
     )
 
 
@@ -153,6 +160,7 @@ def vote(slug: str):
         current_user if current_user.is_authenticated else None,
         form.comment.data or "",
     )
+    events.record_vote(article, helpful)
     db.session.commit()
     if helpful:
         flash("Glad it helped. Thank you for telling us.", "success")

@@ -17,7 +17,7 @@
       var text = inputs.map(function (i) { return i.value; }).join(" ").trim().slice(0, 300);
       if (text === last || text.length < 3) { return; }
       last = text;
-      fetch(box.getAttribute("data-live-suggest") + "?per_page=5&q=" + encodeURIComponent(text), {
+      fetch(box.getAttribute("data-live-suggest") + "?source=live&per_page=5&q=" + encodeURIComponent(text), {
         headers: { "Accept": "application/json" }, credentials: "same-origin"
       }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
         if (!data) { return; }

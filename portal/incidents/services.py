@@ -1,0 +1,515 @@
+"""The verbs of an incident: raise, triage, assign, comment, move, resolve, confirm, reopen,
+close. Each records events in the incident's history; callers commit once."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+
+from portal import access, settings
+from portal import markdown as md
+from portal.accounts.models import User
+from portal.articles.models import Article, Category
+from portal.articles.services import ArticleData, save_article, slugify
+from portal.extensions import db
+from portal.incidents import mail, sla, workflow
+from portal.incidents.models import (
+    LEVELS,
+    OPEN_STATUSES,
+    Comment,
+    Follower,
+    Incident,
+    IncidentArticle,
+    IncidentEvent,
+    SlaPause,
+    ref_for,
+)
+from portal.incidents.priority import priority as matrix_priority
+from portal.timeutil import as_utc, utcnow
+
+TITLE_MAX = 200
+
+
+class IncidentError(ValueError):
+    """A change that cannot be made, with a message fit for the person who tried."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def actor_of(user, incident: Incident) -> str | None:
+    """How a user acts on an incident: as the service desk, as its requester, or not at all."""
+    if access.is_staff(user):
+        return "agent"
+    if access.can_see_incident(user, incident):
+        return "requester"
+    return None
+
+
+def get_by_ref(ref: str) -> Incident | None:
+    return db.session.scalars(select(Incident).where(Incident.ref == ref.upper())).first()
+
+
+def solved_count(article: Article) -> int:
+    """How many incidents an article solved (reused or created from one)."""
+    return db.session.scalar(
+        select(func.count(IncidentArticle.id)).where(IncidentArticle.article_id == article.id)
+    )
+
+
+# -- raising ---------------------------------------------------------------------------
+
+
+def _category(name_or_slug: str | None, parent: Category | None = None) -> Category | None:
+    if not name_or_slug:
+        return None
+    stmt = select(Category).where(
+        or_(Category.slug == name_or_slug, func.lower(Category.name) == name_or_slug.lower())
+    )
+    stmt = stmt.where(
+        Category.parent_id == parent.id if parent is not None else Category.parent_id.is_(None)
+    )
+    found = db.session.scalars(stmt).first()
+    if found is None:
+        field = "subcategory" if parent is not None else "category"
+        raise IncidentError(f"unknown {field} '{name_or_slug}'", field)
+    return found
+
+
+def _level(value: str | None, field: str, default: str) -> str:
+    value = (value or default).strip().lower()
+    if value not in LEVELS:
+        raise IncidentError(f"{field} must be one of high, medium, low", field)
+    return value
+
+
+def raise_incident(
+    requester: User,
+    title: str,
+    description: str,
+    *,
+    category: str | None = None,
+    subcategory: str | None = None,
+    impact: str | None = None,
+    urgency: str | None = None,
+    search_context: dict | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Create an incident with its reference, priority and due times, and tell the requester."""
+    title = " ".join((title or "").split())
+    if not title:
+        raise IncidentError("a title is required", "title")
+    if len(title) > TITLE_MAX:
+        raise IncidentError(f"the title is longer than {TITLE_MAX} characters", "title")
+    if not (description or "").strip():
+        raise IncidentError("a description is required", "description")
+    cat = _category(category)
+    sub = _category(subcategory, cat) if subcategory else None
+    if subcategory and cat is None:
+        raise IncidentError("a subcategory needs a category", "subcategory")
+    incident = Incident(
+        requester=requester,
+        title=title,
+        description_md=description.strip(),
+        description_html=md.render(description.strip()),
+        category=cat,
+        subcategory=sub,
+        impact=_level(impact, "impact", "medium"),
+        urgency=_level(urgency, "urgency", "medium"),
+        status="new",
+        search_context=search_context or {},
+        created_at=now or utcnow(),
+    )
+    incident.priority = matrix_priority(incident.impact, incident.urgency, settings.matrix())
+    db.session.add(incident)
+    db.session.flush()
+    incident.ref = ref_for(incident.id)
+    recompute_sla(incident)
+    _event(incident, requester, "created", new=incident.ref)
+    mail.received(incident)
+    return incident
+
+
+def follow(incident: Incident, user: User) -> bool:
+    """Follow an open incident instead of raising a duplicate; True when newly followed."""
+    if user.id == incident.requester_id or any(f.user_id == user.id for f in incident.followers):
+        return False
+    incident.followers.append(Follower(user=user))
+    _event(incident, user, "followed", new=user.name)
+    return True
+
+
+# -- triage and assignment -------------------------------------------------------------
+
+
+def triage(
+    incident: Incident,
+    agent: User,
+    *,
+    category: str | None = None,
+    subcategory: str | None = None,
+    impact: str | None = None,
+    urgency: str | None = None,
+) -> None:
+    """Set category, subcategory, impact and urgency; priority and due times follow."""
+    cat = _category(category) if category else None
+    sub = _category(subcategory, cat) if (subcategory and cat) else None
+    changes = {
+        "category": (incident.category, cat),
+        "subcategory": (incident.subcategory, sub),
+    }
+    for field, (old, new) in changes.items():
+        if (old.id if old else None) != (new.id if new else None):
+            setattr(incident, field, new)
+            _event(
+                incident, agent, "field", field, old.name if old else "", new.name if new else ""
+            )
+    for field, value in (("impact", impact), ("urgency", urgency)):
+        if value is None:
+            continue
+        value = _level(value, field, "medium")
+        old = getattr(incident, field)
+        if old != value:
+            setattr(incident, field, value)
+            _event(incident, agent, "field", field, old, value)
+    new_priority = matrix_priority(incident.impact, incident.urgency, settings.matrix())
+    if new_priority != incident.priority:
+        _event(incident, agent, "field", "priority", incident.priority, new_priority)
+        incident.priority = new_priority
+        recompute_sla(incident)
+
+
+def assign(incident: Incident, assignee: User | None, actor: User) -> None:
+    """Give the incident to an agent (or to nobody) and tell them."""
+    if assignee is not None and not assignee.is_staff:
+        raise IncidentError(f"{assignee.name} is not on the service desk", "assignee")
+    old = incident.assignee
+    if (old.id if old else None) == (assignee.id if assignee else None):
+        return
+    incident.assignee = assignee
+    _event(
+        incident,
+        actor,
+        "field",
+        "assignee",
+        old.name if old else "",
+        assignee.name if assignee else "",
+    )
+    if assignee is not None and assignee.id != actor.id:
+        mail.assigned(incident, assignee)
+
+
+# -- conversation ----------------------------------------------------------------------
+
+
+def add_comment(
+    incident: Incident,
+    author: User,
+    body: str,
+    *,
+    internal: bool = False,
+    now: datetime | None = None,
+) -> Comment:
+    """A public reply or an internal note. An agent's first public reply is the first response;
+    a requester's reply to a question puts the incident back to work."""
+    role = actor_of(author, incident)
+    if role is None:
+        raise IncidentError("you cannot comment on this incident")
+    if not (body or "").strip():
+        raise IncidentError("the message is empty", "body")
+    if internal and role != "agent":
+        raise IncidentError("only the service desk writes internal notes", "internal")
+    if role == "requester" and incident.status == "closed":
+        raise IncidentError("this incident is closed; reopen it to add a reply")
+    now = now or utcnow()
+    comment = Comment(
+        incident=incident,
+        author=author,
+        body_md=body.strip(),
+        body_html=md.render(body.strip()),
+        is_internal=internal,
+        created_at=now,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    _event(
+        incident, author, "note" if internal else "reply", new=str(comment.id), internal=internal
+    )
+    if role == "agent" and not internal:
+        _first_response(incident, now)
+        mail.public_reply(incident, comment)
+    elif role == "requester":
+        if incident.status == "waiting":
+            _move(incident, "in_progress", None, "system", now)
+        if incident.assignee is not None:
+            mail.requester_replied(incident, comment)
+    return comment
+
+
+# -- status ----------------------------------------------------------------------------
+
+
+def change_status(incident: Incident, target: str, user: User, now: datetime | None = None) -> None:
+    """Move an incident along the transition table (resolving goes through resolve())."""
+    role = actor_of(user, incident)
+    if role is None:
+        raise IncidentError("you cannot change this incident")
+    if target == "resolved":
+        raise IncidentError("resolving needs a solution: use the resolve form", "solution")
+    if target == "reopened":
+        reopen(incident, user, now=now)
+        return
+    if target == "closed" and role == "requester":
+        confirm(incident, user, now=now)
+        return
+    _move(incident, target, user, role, now or utcnow())
+
+
+def resolve(
+    incident: Incident,
+    agent: User,
+    solution: str,
+    *,
+    article_ids: list[int] | None = None,
+    create_article: bool = False,
+    no_article_reason: str = "",
+    now: datetime | None = None,
+) -> Article | None:
+    """Resolve with a documented solution, and link the articles used or draft a new one.
+
+    Returns the draft article when one was created from the incident.
+    """
+    if actor_of(agent, incident) != "agent":
+        raise IncidentError("only the service desk resolves incidents")
+    if not (solution or "").strip():
+        raise IncidentError("resolving needs a solution: say what fixed it", "solution")
+    now = now or utcnow()
+    workflow.check(incident.status, "resolved", "agent")
+    incident.solution_md = solution.strip()
+    incident.solution_html = md.render(solution.strip())
+    incident.no_article_reason = (no_article_reason or "").strip()
+    for article_id in article_ids or []:
+        link_article(incident, article_id, agent)
+    draft = draft_article_from(incident, agent) if create_article else None
+    _first_response(incident, now)
+    _move(incident, "resolved", agent, "agent", now)
+    incident.resolved_at = now
+    mail.resolved(incident)
+    return draft
+
+
+def link_article(incident: Incident, article_id: int, agent: User, kind: str = "used") -> bool:
+    """Link an article to the incident; reusing one counts towards its reuse count."""
+    article = db.session.get(Article, article_id)
+    if article is None:
+        raise IncidentError(f"no article {article_id}", "article")
+    if any(link.article_id == article.id for link in incident.article_links):
+        return False
+    incident.article_links.append(
+        IncidentArticle(article=article, kind=kind, linked_by_id=agent.id)
+    )
+    if kind == "used":
+        article.reuse_count = (article.reuse_count or 0) + 1
+    _event(incident, agent, "article", kind, "", article.slug)
+    return True
+
+
+def draft_article_from(incident: Incident, agent: User) -> Article:
+    """A draft in review, pre-filled from the incident and linked back to it."""
+    queries = [q.get("q", "") for q in incident.search_context.get("queries", []) if q.get("q")]
+    symptoms = [
+        f"- {line.strip()}" for line in incident.description_md.splitlines() if line.strip()
+    ]
+    if queries:
+        symptoms.append(
+            "- People searched for: " + ", ".join(f'"{q}"' for q in dict.fromkeys(queries))
+        )
+    steps = [line.strip() for line in incident.solution_md.splitlines() if line.strip()]
+    steps = [re.sub(r"^(\d+[.)]|[-*])\s+", "", s) for s in steps]
+    resolution = "\n".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
+    resolution += f"\n{len(steps) + 1}. If this did not help, raise an incident."
+    body = (
+        "## Symptoms\n\n" + "\n".join(symptoms) + "\n\n"
+        "## Applies to\n\n- The systems named in the symptoms (check before publishing)\n\n"
+        "## Cause\n\nTo be confirmed by the editor before publishing.\n\n"
+        f"## Resolution\n\n{resolution}\n"
+    )
+    base = slugify(incident.title)[:100]
+    slug, n = base, 2
+    while db.session.scalar(select(Article.id).where(Article.slug == slug)):
+        slug, n = f"{base}-{n}", n + 1
+    article, _ = save_article(
+        ArticleData(
+            slug=slug,
+            title=incident.title,
+            summary=f"How the service desk solved: {incident.title}"[:300],
+            body_md=body,
+            category=incident.category.name if incident.category else "",
+            subcategory=incident.subcategory.name if incident.subcategory else "",
+            tags=[],
+            visibility="everyone",
+            status="review",
+        ),
+        agent,
+        note=f"Created from {incident.ref}",
+        new=True,
+    )
+    link_article(incident, article.id, agent, kind="created")
+    return article
+
+
+def confirm(incident: Incident, user: User, now: datetime | None = None) -> None:
+    """The requester confirms the fix: the incident closes."""
+    if actor_of(user, incident) is None:
+        raise IncidentError("you cannot change this incident")
+    _move(incident, "closed", user, "requester", now or utcnow())
+
+
+def reopen(incident: Incident, user: User, reason: str = "", now: datetime | None = None) -> None:
+    """The fix did not work: back to the service desk, within the reopen window."""
+    role = actor_of(user, incident)
+    if role is None:
+        raise IncidentError("you cannot change this incident")
+    now = now or utcnow()
+    days = int(settings.get("reopen_days"))
+    resolved_at = as_utc(incident.resolved_at)
+    if role == "requester" and resolved_at and now - resolved_at > timedelta(days=days):
+        raise IncidentError(
+            f"this incident was resolved more than {days} days ago; please raise a new one"
+        )
+    _move(incident, "reopened", user, role, now)
+    incident.reopen_count += 1
+    incident.resolved_at = None
+    incident.closed_at = None
+    if reason.strip():
+        add_comment(incident, user, reason, now=now)
+
+
+def autoclose(now: datetime | None = None) -> int:
+    """Close incidents resolved more than N business days ago; idempotent, safe from cron."""
+    now = now or utcnow()
+    calendar = settings.calendar()
+    days = int(settings.get("autoclose_business_days"))
+    wait = calendar.day_length * days
+    closed = 0
+    for incident in db.session.scalars(select(Incident).where(Incident.status == "resolved")):
+        resolved_at = as_utc(incident.resolved_at)
+        if resolved_at and sla.add_business_time(resolved_at, wait, calendar) <= now:
+            _move(incident, "closed", None, "system", now)
+            closed += 1
+    return closed
+
+
+# -- internals -------------------------------------------------------------------------
+
+
+def _move(incident: Incident, target: str, user: User | None, role: str, now: datetime) -> None:
+    try:
+        workflow.check(incident.status, target, role)
+    except workflow.TransitionError as exc:
+        raise IncidentError(str(exc), "status") from exc
+    old = incident.status
+    if old == "waiting":
+        for pause in incident.pauses:
+            if pause.ended_at is None:
+                pause.ended_at = now
+    if target == "waiting":
+        incident.pauses.append(SlaPause(started_at=now))
+    if target == "in_progress" and role == "agent":
+        _first_response(incident, now)
+    if target == "closed":
+        incident.closed_at = now
+    incident.status = target
+    _event(incident, user, "status", "status", old, target, created_at=now)
+    recompute_sla(incident)
+    if target == "waiting":
+        mail.waiting(incident)
+
+
+def _first_response(incident: Incident, now: datetime) -> None:
+    if incident.first_response_at is None:
+        incident.first_response_at = now
+        recompute_sla(incident)
+
+
+def _pauses(incident: Incident) -> list[tuple[datetime, datetime | None]]:
+    return [(as_utc(p.started_at), as_utc(p.ended_at)) for p in incident.pauses]
+
+
+def recompute_sla(incident: Incident) -> None:
+    """Due times from the policy of the incident's priority, pauses excluded."""
+    calendar = settings.calendar()
+    policy = settings.policy(incident.priority)
+    start = as_utc(incident.created_at)
+    pauses = _pauses(incident)
+    incident.response_due_at = sla.due_with_pauses(
+        start, policy.response, calendar, policy.around_the_clock, pauses
+    )
+    incident.resolution_due_at = sla.due_with_pauses(
+        start, policy.resolution, calendar, policy.around_the_clock, pauses
+    )
+    if incident.status not in OPEN_STATUSES:
+        incident.next_due_at = None
+    elif incident.first_response_at is None:
+        incident.next_due_at = incident.response_due_at
+    else:
+        incident.next_due_at = incident.resolution_due_at
+
+
+def sla_status(incident: Incident, now: datetime | None = None) -> dict[str, str]:
+    """For each clock: met, missed, paused, ok, at_risk or breached, as agents see it."""
+    now = now or utcnow()
+    calendar = settings.calendar()
+    policy = settings.policy(incident.priority)
+    start = as_utc(incident.created_at)
+    pauses = _pauses(incident)
+    result = {}
+    for name, duration, done_at in (
+        ("response", policy.response, incident.first_response_at),
+        ("resolution", policy.resolution, incident.resolved_at or incident.closed_at),
+    ):
+        if done_at is not None:
+            used = sla.elapsed(start, as_utc(done_at), calendar, policy.around_the_clock, pauses)
+            result[name] = "met" if used <= duration else "missed"
+        elif incident.status == "waiting":
+            result[name] = "paused"
+        else:
+            result[name] = sla.state(
+                start, duration, now, calendar, policy.around_the_clock, pauses
+            )
+    return result
+
+
+def _event(
+    incident: Incident,
+    actor: User | None,
+    kind: str,
+    field: str = "",
+    old: str = "",
+    new: str = "",
+    internal: bool = False,
+    created_at: datetime | None = None,
+) -> IncidentEvent:
+    event = IncidentEvent(
+        incident=incident,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value=str(old or ""),
+        new_value=str(new or ""),
+        is_internal=internal,
+        created_at=created_at or utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def record_suggestion_click(incident: Incident, agent: User, article: Article, action: str) -> None:
+    """Count a click on a suggested article (reported as how often suggestions help)."""
+    _event(incident, agent, "suggestion", action, "", article.slug, internal=True)

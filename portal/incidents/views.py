@@ -1,0 +1,494 @@
+"""Incident pages: raise from a failed search, my incidents, the agent queue, the incident."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, nulls_last, select
+
+from portal import access, search
+from portal.accounts.models import User, UserRole
+from portal.analytics import events
+from portal.articles.models import Article, Category
+from portal.extensions import db
+from portal.forms import choices
+from portal.incidents import attachments, services
+from portal.incidents.forms import (
+    AssignForm,
+    CommentForm,
+    RaiseForm,
+    ResolveForm,
+    SimpleForm,
+    StatusForm,
+    TriageForm,
+)
+from portal.incidents.models import (
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Attachment,
+    Incident,
+)
+from portal.incidents.similar import similar_open
+from portal.incidents.workflow import targets
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents", template_folder="templates")
+
+PER_PAGE = 25
+
+
+def _load(ref: str) -> Incident:
+    """The incident, or 404 for anyone who may not see it (no hint that it exists)."""
+    incident = services.get_by_ref(ref)
+    if incident is None or not access.can_see_incident(current_user, incident):
+        abort(404)
+    return incident
+
+
+def _store_files(incident, files, comment_id=None, internal=False) -> list[str]:
+    problems = []
+    for upload in files or []:
+        if not upload or not upload.filename:
+            continue
+        try:
+            attachments.save(
+                incident,
+                current_user,
+                upload.filename,
+                upload.stream,
+                comment_id=comment_id,
+                internal=internal,
+            )
+        except attachments.AttachmentError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+# -- raising ---------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Raise an incident, pre-filled from the search; a last look at matching articles."""
+    form = RaiseForm()
+    if request.method == "GET":
+        trail = events.context()
+        last = trail["queries"][-1]["q"] if trail["queries"] else ""
+        form.title.data = (request.args.get("q") or last)[:200]
+    text = f"{form.title.data or ''} {form.description.data or ''}".strip()
+    hits = search.search(text, access.audience(current_user), per_page=5).hits if text else []
+    known = similar_open(form.title.data or "")
+    if form.validate_on_submit():
+        if form.checked.data != "1" and (hits or known):
+            form.checked.data = "1"
+            return render_template(
+                "incidents/new.html", form=form, hits=hits, known=known, confirm=True
+            )
+        try:
+            incident = services.raise_incident(
+                current_user,
+                form.title.data,
+                form.description.data,
+                search_context=events.context(),
+            )
+        except services.IncidentError as exc:
+            getattr(form, exc.field or "title").errors.append(str(exc))
+        else:
+            problems = _store_files(incident, form.attachments.data)
+            events.incident_raised(incident)
+            db.session.commit()
+            for problem in problems:
+                flash(f"Not attached: {problem}", "error")
+            flash(f"Incident {incident.ref} raised. We will get back to you.", "success")
+            return redirect(url_for(".detail", ref=incident.ref))
+    status = 400 if form.errors else 200
+    return render_template(
+        "incidents/new.html", form=form, hits=hits, known=known, confirm=False
+    ), status
+
+
+@bp.post("/<ref>/follow")
+@login_required
+def follow(ref: str):
+    """Follow a known issue instead of raising the same incident again."""
+    incident = services.get_by_ref(ref)
+    if incident is None or not incident.is_open:
+        abort(404)
+    if SimpleForm().validate_on_submit():
+        services.follow(incident, current_user)
+        db.session.commit()
+        flash(f"You now follow {incident.ref}; we will tell you when it changes.", "success")
+    return redirect(url_for(".detail", ref=incident.ref))
+
+
+# -- lists -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def mine():
+    """My incidents (raised or followed), newest first."""
+    stmt = access.incidents_visible_to(current_user, select(Incident))
+    if current_user.is_staff:
+        stmt = stmt.where(Incident.requester_id == current_user.id)
+    page = db.paginate(stmt.order_by(Incident.id.desc()), per_page=PER_PAGE, error_out=False)
+    return render_template("incidents/mine.html", page=page, labels=STATUS_LABELS)
+
+
+@bp.route("/queue", methods=["GET", "POST"])
+@login_required
+def queue():
+    """The agents' queue, most urgent due time first, with filters and bulk assignment."""
+    access.require_staff()
+    agents = _agents()
+    if request.method == "POST":
+        form = AssignForm()
+        form.assignee.choices = _assignee_choices(agents)
+        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        if form.validate_on_submit() and ids:
+            target = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+            for incident in db.session.scalars(select(Incident).where(Incident.id.in_(ids))):
+                services.assign(incident, target, current_user)
+            db.session.commit()
+            flash(f"{len(ids)} incidents assigned.", "success")
+        return redirect(url_for(".queue", **request.args))
+    args = request.args
+    stmt = select(Incident)
+    status = args.get("status", "open")
+    if status == "open":
+        stmt = stmt.where(Incident.status.in_(OPEN_STATUSES))
+    elif status in STATUS_LABELS:
+        stmt = stmt.where(Incident.status == status)
+    if args.get("priority"):
+        stmt = stmt.where(Incident.priority == args["priority"])
+    if args.get("category"):
+        stmt = stmt.join(Category, Incident.category_id == Category.id).where(
+            Category.slug == args["category"]
+        )
+    assignee = args.get("assignee", "")
+    if assignee == "mine":
+        stmt = stmt.where(Incident.assignee_id == current_user.id)
+    elif assignee == "unassigned":
+        stmt = stmt.where(Incident.assignee_id.is_(None))
+    elif assignee.isdigit():
+        stmt = stmt.where(Incident.assignee_id == int(assignee))
+    stmt = stmt.order_by(nulls_last(Incident.next_due_at.asc()), Incident.id)
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    form = AssignForm()
+    form.assignee.choices = _assignee_choices(agents)
+    categories = db.session.scalars(
+        select(Category).where(Category.parent_id.is_(None)).order_by(Category.name)
+    ).all()
+    return render_template(
+        "incidents/queue.html",
+        page=page,
+        sla={i.id: services.sla_status(i) for i in page.items},
+        form=form,
+        agents=agents,
+        categories=categories,
+        labels=STATUS_LABELS,
+        args=args,
+    )
+
+
+def _agents() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role.in_(("agent", "admin")), User.is_active_account.is_(True))
+            .group_by(User.id)
+            .order_by(User.name)
+        )
+    )
+
+
+def _assignee_choices(agents):
+    return choices([("", "Nobody")] + [(str(a.id), a.name) for a in agents])
+
+
+# -- the incident ----------------------------------------------------------------------
+
+
+@bp.get("/<ref>")
+@login_required
+def detail(ref: str):
+    """The incident: conversation, history, SLA and, for staff, triage and suggestions."""
+    incident = _load(ref)
+    staff = access.is_staff(current_user)
+    comments = [c for c in incident.comments if access.can_see_comment(current_user, c)]
+    files = [a for a in incident.attachments if access.can_see_attachment(current_user, a)]
+    context = {
+        "incident": incident,
+        "comments": comments,
+        "files": files,
+        "staff": staff,
+        "labels": STATUS_LABELS,
+        "comment_form": CommentForm(),
+        "simple_form": SimpleForm(),
+        "events": [e for e in incident.events if staff or not e.is_internal],
+        "links": incident.article_links,
+    }
+    if staff:
+        context.update(_staff_context(incident))
+    else:
+        context["can_confirm"] = incident.status == "resolved"
+        context["can_reopen"] = incident.status in ("resolved", "closed")
+        context["status_form"] = StatusForm()
+    return render_template("incidents/detail.html", **context)
+
+
+def _staff_context(incident: Incident) -> dict:
+    triage = TriageForm(obj=None)
+    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    tops = [c for c in categories if c.parent_id is None]
+    triage.category.choices = choices([("", "(none)")] + [(c.slug, c.name) for c in tops])
+    triage.subcategory.choices = choices(
+        [("", "(none)")]
+        + [(c.slug, f"{c.parent.name} › {c.name}") for c in categories if c.parent_id]
+    )
+    triage.category.data = incident.category.slug if incident.category else ""
+    triage.subcategory.data = incident.subcategory.slug if incident.subcategory else ""
+    triage.impact.data, triage.urgency.data = incident.impact, incident.urgency
+    assign = AssignForm()
+    assign.assignee.choices = _assignee_choices(_agents())
+    assign.assignee.data = str(incident.assignee_id or "")
+    status = StatusForm()
+    allowed = [s for s in targets(incident.status, "agent") if s != "resolved"]
+    status.status.choices = choices((s, STATUS_LABELS[s]) for s in allowed)
+    text = f"{incident.title} {incident.description_md[:500]}"
+    suggested = search.search(text, access.STAFF, per_page=5, suggest=False).hits
+    linked = {link.article_id for link in incident.article_links}
+    return {
+        "triage_form": triage,
+        "assign_form": assign,
+        "status_form": status,
+        "can_move": bool(allowed),
+        "can_resolve": "resolved" in targets(incident.status, "agent"),
+        "suggested": [h for h in suggested if h.article_id not in linked],
+        "sla": services.sla_status(incident),
+    }
+
+
+def _back(incident: Incident):
+    return redirect(url_for(".detail", ref=incident.ref))
+
+
+def _refused(exc: Exception):
+    db.session.rollback()
+    flash(f"Not done: {exc}", "error")
+
+
+@bp.post("/<ref>/comments")
+@login_required
+def comment(ref: str):
+    """A public reply or an internal note, with optional attachments."""
+    incident = _load(ref)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        flash("Write a message before sending.", "error")
+        return _back(incident)
+    internal = bool(form.internal.data) and access.is_staff(current_user)
+    try:
+        note = services.add_comment(incident, current_user, form.body.data, internal=internal)
+    except services.IncidentError as exc:
+        _refused(exc)
+        return _back(incident)
+    problems = _store_files(incident, form.attachments.data, note.id, internal)
+    db.session.commit()
+    for problem in problems:
+        flash(f"Not attached: {problem}", "error")
+    flash("Internal note added." if internal else "Reply sent.", "success")
+    return _back(incident)
+
+
+@bp.post("/<ref>/triage")
+@login_required
+def triage(ref: str):
+    """Set category, subcategory, impact and urgency; the priority and due times follow."""
+    access.require_staff()
+    incident = _load(ref)
+    form = TriageForm()
+    if form.validate_on_submit():
+        try:
+            services.triage(
+                incident,
+                current_user,
+                category=form.category.data or None,
+                subcategory=form.subcategory.data or None,
+                impact=form.impact.data,
+                urgency=form.urgency.data,
+            )
+            db.session.commit()
+            flash(f"Triage saved: priority {incident.priority}.", "success")
+        except services.IncidentError as exc:
+            _refused(exc)
+    else:
+        flash(
+            "Triage not saved: " + "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()),
+            "error",
+        )
+    return _back(incident)
+
+
+@bp.post("/<ref>/assign")
+@login_required
+def assign(ref: str):
+    """Assign to an agent (or to nobody)."""
+    access.require_staff()
+    incident = _load(ref)
+    form = AssignForm()
+    form.assignee.choices = _assignee_choices(_agents())
+    if form.validate_on_submit():
+        target = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+        try:
+            services.assign(incident, target, current_user)
+            db.session.commit()
+            flash(f"Assigned to {target.name}." if target else "Unassigned.", "success")
+        except services.IncidentError as exc:
+            _refused(exc)
+    return _back(incident)
+
+
+@bp.post("/<ref>/assign-me")
+@login_required
+def assign_me(ref: str):
+    """Take the incident."""
+    access.require_staff()
+    incident = _load(ref)
+    if SimpleForm().validate_on_submit():
+        services.assign(incident, current_user, current_user)
+        db.session.commit()
+        flash("Assigned to you.", "success")
+    return _back(incident)
+
+
+@bp.post("/<ref>/status")
+@login_required
+def status(ref: str):
+    """Move the status: agents along the table; requesters confirm or reopen."""
+    incident = _load(ref)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            if form.status.data == "reopened":
+                services.reopen(incident, current_user, form.reason.data or "")
+            else:
+                services.change_status(incident, form.status.data, current_user)
+            db.session.commit()
+            flash(f"Status: {incident.status_label}.", "success")
+        except services.IncidentError as exc:
+            _refused(exc)
+    else:
+        flash("Choose a status.", "error")
+    return _back(incident)
+
+
+@bp.route("/<ref>/resolve", methods=["GET", "POST"])
+@login_required
+def resolve(ref: str):
+    """Resolve with a solution, linking articles used or drafting a new one."""
+    access.require_staff()
+    incident = _load(ref)
+    form = ResolveForm()
+    aq = request.args.get("aq", "")
+    found = search.search(aq or incident.title, access.STAFF, per_page=8, suggest=False).hits
+    chosen = [int(i) for i in request.form.getlist("article_ids") if i.isdigit()]
+    if form.validate_on_submit():
+        try:
+            draft = services.resolve(
+                incident,
+                current_user,
+                form.solution.data,
+                article_ids=chosen,
+                create_article=bool(form.create_article.data),
+                no_article_reason=form.no_article_reason.data or "",
+            )
+            db.session.commit()
+        except services.IncidentError as exc:
+            _refused(exc)
+        else:
+            flash(f"{incident.ref} resolved.", "success")
+            if draft is not None:
+                flash(f"Draft article '{draft.title}' created and waiting for an editor.", "info")
+                return redirect(url_for("articles.edit_article", slug=draft.slug))
+            return _back(incident)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "incidents/resolve.html", incident=incident, form=form, found=found, aq=aq, chosen=chosen
+    ), status
+
+
+@bp.post("/<ref>/suggestions/<int:article_id>/<action>")
+@login_required
+def use_suggestion(ref: str, article_id: int, action: str):
+    """One click on a suggested article: link it, or send it to the requester (counted)."""
+    access.require_staff()
+    incident = _load(ref)
+    article = db.get_or_404(Article, article_id)
+    if action not in ("link", "send") or not SimpleForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "link":
+            services.link_article(incident, article.id, current_user)
+        else:
+            url = url_for("articles.article_page", slug=article.slug, _external=True)
+            services.add_comment(
+                incident,
+                current_user,
+                f"This article should fix it: [{article.title}]({url})\n\n"
+                "Please try it and tell us whether it worked.",
+            )
+        services.record_suggestion_click(incident, current_user, article, action)
+        db.session.commit()
+        flash(
+            "Article linked." if action == "link" else "Article sent to the requester.", "success"
+        )
+    except services.IncidentError as exc:
+        _refused(exc)
+    return _back(incident)
+
+
+@bp.get("/<ref>/attachments/<int:attachment_id>")
+@login_required
+def attachment(ref: str, attachment_id: int):
+    """Serve a file only to those who may see it; never rendered inline unless an image."""
+    incident = _load(ref)
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.incident_id != incident.id:
+        abort(404)
+    if not access.can_see_attachment(current_user, item):
+        abort(404)
+    path = attachments.path_of(item)
+    if not path.is_file():
+        abort(404)
+    inline = item.content_type in attachments.IMAGE_TYPES or item.content_type == "application/pdf"
+    response = send_file(
+        path, mimetype=item.content_type, as_attachment=not inline, download_name=item.filename
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_context_processor
+def _nav():
+    """Links in the top bar for signed-in users."""
+    if not current_user.is_authenticated:
+        return {}
+    items = [{"url": url_for("incidents.mine"), "label": "My incidents"}]
+    if current_user.is_staff:
+        open_count = db.session.scalar(
+            select(func.count(Incident.id)).where(Incident.status.in_(OPEN_STATUSES))
+        )
+        items.insert(0, {"url": url_for("incidents.queue"), "label": f"Queue ({open_count})"})
+    return {"nav_items": items}

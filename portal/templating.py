@@ -1,0 +1,29 @@
+"""Template filters: local times in the portal's zone, and stored HTML marked safe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from markupsafe import Markup
+
+from portal import markdown, settings
+from portal.timeutil import as_utc
+
+
+def localtime(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """A UTC instant as the portal's local time (the zone admins set)."""
+    if value is None:
+        return ""
+    return as_utc(value).astimezone(ZoneInfo(settings.get("timezone"))).strftime(fmt)
+
+
+def sanitised(html: str | None) -> Markup:
+    """HTML stored from portal.markdown.render(), sanitised again on the way out."""
+    return markdown.safe(html or "")
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(sanitised, "sanitised")
