@@ -239,13 +239,15 @@ def visible_articles_stmt(user):
 
 
 def category_counts(user) -> list[tuple[Category, int]]:
-    """Top-level categories with the number of published articles the user may see."""
+    """Top-level categories with the number of published articles the user may see; a
+    category with nothing the user may see is left out (its name alone would leak)."""
     visible = visible_articles_stmt(user).subquery()
     rows = db.session.execute(
         select(Category, func.count(visible.c.id))
         .outerjoin(visible, visible.c.category_id == Category.id)
         .where(Category.parent_id.is_(None))
         .group_by(Category.id)
+        .having(func.count(visible.c.id) > 0)
         .order_by(Category.name)
     ).all()
     return [(category, count) for category, count in rows]

@@ -117,6 +117,8 @@ def category_page(slug: str):
     articles = db.session.scalars(
         visible_articles_stmt(current_user).where(column == category.id).order_by(Article.title)
     ).all()
+    if not articles and not access.is_staff(current_user):
+        abort(404)  # a category holding only staff-only articles does not exist for others
     return render_template("articles/category.html", category=category, articles=articles)
 
 
