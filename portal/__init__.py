@@ -69,6 +69,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def _configure_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.analytics.views import bp as reports_bp
     from portal.api import bp as api_bp
     from portal.articles.views import bp as articles_bp
     from portal.health import bp as health_bp
@@ -76,6 +78,8 @@ def _configure_blueprints(app: Flask) -> None:
 
     app.register_blueprint(articles_bp)
     app.register_blueprint(incidents_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)

@@ -94,8 +94,15 @@ class Article(db.Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_months: Mapped[int | None] = mapped_column()  # None: the portal's default
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL")
+    )
 
     category: Mapped[Category | None] = relationship(foreign_keys=[category_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    replaced_by: Mapped[Article | None] = relationship(remote_side="Article.id")
     subcategory: Mapped[Category | None] = relationship(foreign_keys=[subcategory_id])
     tags: Mapped[list[Tag]] = relationship(
         secondary=article_tags, order_by="Tag.name", lazy="selectin"
@@ -161,3 +168,48 @@ class Vote(db.Model):
 
     def __repr__(self) -> str:
         return f"<Vote {self.article_id} {self.voter_key} {self.helpful}>"
+
+
+class ArticleEvent(db.Model):
+    """One step of the editorial workflow (submitted, sent back, published, archived...)."""
+
+    __tablename__ = "article_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str] = mapped_column(String(10), default="")
+    to_status: Mapped[str] = mapped_column(String(10), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ArticleEvent {self.article_id} {self.action}>"
+
+
+class ArticleFlag(db.Model):
+    """An agent's "flag it or fix it": this article is wrong or out of date, and why."""
+
+    __tablename__ = "article_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<ArticleFlag {self.article_id}>"
