@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from markupsafe import Markup
 
-from portal import markdown, settings
+from portal import markdown, navigation, settings
 from portal.timeutil import as_utc
 
 
@@ -27,3 +27,4 @@ def sanitised(html: str | None) -> Markup:
 def register(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(sanitised, "sanitised")
+    navigation.register(app)

@@ -57,3 +57,19 @@ class VoteForm(FlaskForm):
 
 class RestoreForm(FlaskForm):
     submit = SubmitField("Restore this revision")
+
+
+class TransitionForm(FlaskForm):
+    target = SelectField("Move to")
+    comment = TextAreaField(
+        "Comment (required when sending back)", validators=[Optional(), Length(max=2000)]
+    )
+    replaced_by = StringField(
+        "Replaced by (slug, when archiving)", validators=[Optional(), Length(max=140)]
+    )
+    submit = SubmitField("Apply")
+
+
+class FlagForm(FlaskForm):
+    reason = TextAreaField("What is wrong?", validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField("Flag it")

@@ -13,10 +13,13 @@ from sqlalchemy.orm import selectinload
 from portal import access
 from portal import markdown as md
 from portal.accounts.models import User
+from portal.articles import workflow
 from portal.articles.models import (
     STATUSES,
     VISIBILITIES,
     Article,
+    ArticleEvent,
+    ArticleFlag,
     ArticleRevision,
     Category,
     Tag,
@@ -329,3 +332,107 @@ def voter_vote(article: Article, voter_key: str | None) -> Vote | None:
     return db.session.scalars(
         select(Vote).where(Vote.article_id == article.id, Vote.voter_key == voter_key)
     ).first()
+
+
+# -- workflow and health ---------------------------------------------------------------
+
+
+def transition(
+    article: Article,
+    target: str,
+    user: User,
+    comment: str = "",
+    replaced_by: Article | None = None,
+) -> ArticleEvent:
+    """Move an article through the editorial workflow and record the step in its history."""
+    try:
+        workflow.check(article.status, target, user)
+    except workflow.WorkflowError as exc:
+        raise ArticleError(str(exc)) from exc
+    old = article.status
+    if (old, target) == ("review", "draft") and not (comment or "").strip():
+        raise ArticleError("say what needs changing when you send an article back")
+    if replaced_by is not None and replaced_by.id == article.id:
+        raise ArticleError("an article cannot replace itself")
+    article.status = target
+    if target == "published":
+        article.published_at = utcnow()
+        article.reviewed_by = user
+        article.reviewed_on = utcnow().date()
+    if target == "archived":
+        article.replaced_by = replaced_by
+    event = ArticleEvent(
+        article_id=article.id,
+        actor=user,
+        action=workflow.action(old, target),
+        from_status=old,
+        to_status=target,
+        comment=(comment or "").strip()[:2000],
+    )
+    db.session.add(event)
+    record_change(db.session, article.id)
+    return event
+
+
+def flag(article: Article, user: User, reason: str) -> ArticleFlag:
+    """An agent's "flag it or fix it": the article is wrong or out of date."""
+    if not (reason or "").strip():
+        raise ArticleError("say what is wrong with the article")
+    item = ArticleFlag(article_id=article.id, user=user, reason=reason.strip()[:2000])
+    db.session.add(item)
+    db.session.add(
+        ArticleEvent(article_id=article.id, actor=user, action="flagged", comment=item.reason)
+    )
+    return item
+
+
+def resolve_flags(article: Article, user: User) -> int:
+    """Mark the article's open flags as dealt with."""
+    open_flags = db.session.scalars(
+        select(ArticleFlag).where(
+            ArticleFlag.article_id == article.id, ArticleFlag.resolved_at.is_(None)
+        )
+    ).all()
+    for item in open_flags:
+        item.resolved_at = utcnow()
+        item.resolved_by_id = user.id
+    if open_flags:
+        db.session.add(ArticleEvent(article_id=article.id, actor=user, action="flags resolved"))
+    return len(open_flags)
+
+
+def open_flags(article: Article) -> list[ArticleFlag]:
+    return list(
+        db.session.scalars(
+            select(ArticleFlag)
+            .where(ArticleFlag.article_id == article.id, ArticleFlag.resolved_at.is_(None))
+            .order_by(ArticleFlag.id)
+        )
+    )
+
+
+def not_helped_comments_for(article: Article) -> list[str]:
+    from portal.articles.health import not_helped_comments
+
+    return not_helped_comments(article)
+
+
+def article_events(article: Article) -> list[ArticleEvent]:
+    return list(
+        db.session.scalars(
+            select(ArticleEvent)
+            .where(ArticleEvent.article_id == article.id)
+            .order_by(ArticleEvent.id.desc())
+        )
+    )
+
+
+def gap_body(queries: list[str]) -> str:
+    """A draft body for a knowledge gap: the searchers' words become its Symptoms."""
+    bullets = "\n".join(f'- People searched for "{q}"' for q in queries if q.strip())
+    return (
+        f"## Symptoms\n\n{bullets or '- Describe what people see'}\n\n"
+        "## Applies to\n\n- Describe the systems this applies to\n\n"
+        "## Cause\n\nExplain the cause in plain words.\n\n"
+        "## Resolution\n\n1. The first step.\n2. If this did not help, raise an incident.\n"
+    )

@@ -22,24 +22,35 @@ from sqlalchemy import select
 from portal import access, search
 from portal import markdown as md
 from portal.analytics import events
-from portal.articles.forms import ArticleForm, RestoreForm, VoteForm
+from portal.articles import workflow
+from portal.articles.forms import ArticleForm, FlagForm, RestoreForm, TransitionForm, VoteForm
+from portal.articles.health import needs_attention, review_due
 from portal.articles.models import Article, ArticleRevision, Category
 from portal.articles.services import (
     ArticleData,
     ArticleError,
+    article_events,
     cast_vote,
     category_counts,
+    flag,
+    gap_body,
     get_article,
     helped_counts,
     most_helpful,
+    not_helped_comments_for,
+    open_flags,
     record_view,
+    resolve_flags,
     restore_revision,
     save_article,
+    slugify,
     to_data,
+    transition,
     visible_articles_stmt,
     voter_vote,
 )
 from portal.extensions import db
+from portal.forms import choices
 from portal.incidents.services import solved_count
 
 bp = Blueprint("articles", __name__, template_folder="templates")
@@ -143,7 +154,23 @@ def article_page(slug: str):
         vote=voter_vote(article, voter_key()),
         form=VoteForm(),
         solved=solved_count(article) if access.is_staff(current_user) else None,
+        **(_staff_panel(article) if access.is_staff(current_user) else {}),
     )
+
+
+def _staff_panel(article: Article) -> dict:
+    """Health and workflow for staff on the article page."""
+    form = TransitionForm()
+    form.target.choices = choices(
+        (s, workflow.LABELS[s]) for s in workflow.targets(article.status, current_user)
+    )
+    return {
+        "transition_form": form,
+        "flag_form": FlagForm(),
+        "flags": open_flags(article),
+        "not_helped_comments": not_helped_comments_for(article),
+        "review_due": review_due(article),
+    }
 
 
 @bp.post("/articles/<slug>/vote")
@@ -190,6 +217,23 @@ def _form_data(form: ArticleForm) -> ArticleData:
     )
 
 
+def _status_choices(article: Article | None) -> list[str]:
+    """The statuses this user may pick in the editor: the current one and its next steps."""
+    current = article.status if article else "draft"
+    return [current, *workflow.targets(current, current_user)]
+
+
+def _prefill_from_gap(form: ArticleForm) -> None:
+    """/articles/new?title=...&q=...: a draft for a knowledge gap, its Symptoms the queries."""
+    queries = [q[:200] for q in request.args.getlist("q") if q.strip()][:20]
+    if request.args.get("title"):
+        form.title.data = request.args["title"][:200]
+        form.slug.data = slugify(form.title.data)
+    if queries:
+        form.body.data = gap_body(queries)
+        form.note.data = "Started from a knowledge gap"
+
+
 def _editor(article: Article | None):
     access.require_staff()
     form = ArticleForm()
@@ -204,20 +248,29 @@ def _editor(article: Article | None):
             data.reviewed_on,
             data.body_md,
         )
+    if request.method == "GET" and article is None:
+        _prefill_from_gap(form)
+    allowed = _status_choices(article)
+    form.status.choices = choices((s, workflow.LABELS[s]) for s in allowed)
     preview = None
     refused = False
     if form.validate_on_submit():
         if form.preview.data:
             preview = md.to_markup(form.body.data)
         else:
+            data = _form_data(form)
+            target, data.status = data.status, (article.status if article else "draft")
             try:
                 saved, changed = save_article(
-                    _form_data(form),
+                    data,
                     current_user,
                     note=form.note.data or "",
                     article=article,
                     new=article is None,
                 )
+                if target != saved.status:
+                    transition(saved, target, current_user, comment=form.note.data or "")
+                    changed = True
             except ArticleError as exc:
                 db.session.rollback()
                 flash(f"Not saved: {exc}", "error")
@@ -272,6 +325,7 @@ def history(slug: str):
     return render_template(
         "articles/history.html",
         article=article,
+        events=article_events(article),
         revisions=revisions,
         diff=diff,
         a=a,
@@ -307,3 +361,74 @@ def restore(slug: str, number: int):
         db.session.commit()
         flash(f"Revision {number} restored.", "success")
     return redirect(url_for(".history", slug=article.slug))
+
+
+@bp.post("/articles/<slug>/transition")
+@login_required
+def change_status(slug: str):
+    """Submit for review, send back, publish, archive or restore."""
+    access.require_staff()
+    article = db.first_or_404(select(Article).where(Article.slug == slug))
+    form = TransitionForm()
+    form.target.choices = choices((s, s) for s in workflow.LABELS)
+    if not form.validate_on_submit():
+        flash("Choose what to do with the article.", "error")
+        return redirect(url_for(".article_page", slug=slug))
+    replacement = None
+    if form.replaced_by.data:
+        replacement = get_article(form.replaced_by.data.strip())
+        if replacement is None:
+            flash(f"No article '{form.replaced_by.data}' to point to.", "error")
+            return redirect(url_for(".article_page", slug=slug))
+    try:
+        event = transition(
+            article, form.target.data, current_user, form.comment.data or "", replacement
+        )
+    except ArticleError as exc:
+        db.session.rollback()
+        flash(f"Not done: {exc}", "error")
+    else:
+        db.session.commit()
+        flash(f"Article {event.action}.", "success")
+    return redirect(url_for(".article_page", slug=slug))
+
+
+@bp.post("/articles/<slug>/flag")
+@login_required
+def flag_article(slug: str):
+    """Flag it or fix it: tell the editors what is wrong."""
+    access.require_staff()
+    article = db.first_or_404(select(Article).where(Article.slug == slug))
+    form = FlagForm()
+    try:
+        if not form.validate_on_submit():
+            raise ArticleError("say what is wrong with the article")
+        flag(article, current_user, form.reason.data)
+    except ArticleError as exc:
+        db.session.rollback()
+        flash(f"Not flagged: {exc}", "error")
+    else:
+        db.session.commit()
+        flash("Flagged for the editors. Thank you.", "success")
+    return redirect(url_for(".article_page", slug=slug))
+
+
+@bp.post("/articles/<slug>/flags/resolve")
+@login_required
+def resolve_article_flags(slug: str):
+    """Mark the flags on an article as dealt with."""
+    access.require_role("editor")
+    article = db.first_or_404(select(Article).where(Article.slug == slug))
+    if RestoreForm().validate_on_submit():
+        count = resolve_flags(article, current_user)
+        db.session.commit()
+        flash(f"{count} flags resolved.", "success")
+    return redirect(url_for(".article_page", slug=slug))
+
+
+@bp.get("/articles/attention")
+@login_required
+def attention():
+    """The editors' list: articles that fail readers, flagged, overdue, or awaiting review."""
+    access.require_role("editor")
+    return render_template("articles/attention.html", attention=needs_attention())

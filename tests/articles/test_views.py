@@ -188,7 +188,7 @@ def test_new_article_with_bad_slug_shows_the_reason(client, auth, make_user):
 
 def test_new_article_with_taken_slug_keeps_the_form(client, auth, make_user, public_article):
     auth.login(make_user("agent"))
-    response = client.post("/articles/new", data=_form({"title": "Another"}))
+    response = client.post("/articles/new", data=_form({"title": "Another", "status": "draft"}))
     assert response.status_code == 400
     assert b"already used" in response.data and b'value="Another"' in response.data
     db.session.expire_all()
