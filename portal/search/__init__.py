@@ -183,7 +183,7 @@ def search(
         scope = audience_filter
         if category:
             scope = wq.And([audience_filter, wq.Term("category_slug", category)])
-        kwargs = {"filter": scope, "terms": True}
+        kwargs = {"filter": scope}
         if facets:
             kwargs["groupedby"] = sorting.FieldFacet("category_slug")
         page_results = searcher.search_page(query, page, pagelen=per_page, **kwargs)
@@ -205,7 +205,9 @@ def _audience_filter(audience: str) -> wq.Query:
 
 def _hit(hit) -> Hit:
     snippet = ""
-    for name in ("symptoms", "summary", "body"):
+    # The symptoms are short and hold the words people type: highlighting the whole body
+    # would cost more than the search itself.
+    for name in ("symptoms", "summary"):
         snippet = hit.highlights(name, top=2)
         if snippet:
             break
@@ -234,7 +236,7 @@ def _corrections(searcher, parsed: q.ParsedQuery, audience_filter: wq.Query) -> 
         if len(word) < 3 or word.isdigit() or ("spell", word) in reader:
             continue
         corrector = corrector or searcher.corrector("spell")
-        for candidate in corrector.suggest(word, limit=4, maxdist=2):
+        for candidate in corrector.suggest(word, limit=4, maxdist=2, prefix=1):
             terms = q.analyze(candidate)
             if terms and _audience_has(searcher, terms[0], audience_filter):
                 found[word] = candidate
