@@ -22,7 +22,10 @@ import pytest
 
 from tests.conftest import PASSWORD
 
-BODY = "## Symptoms\n\n- {word} fails\n\n## Applies to\n\n- all\n\n## Cause\n\nx\n\n## Resolution\n\n1. y\n"
+BODY = (
+    "## Symptoms\n\n- {word} fails\n\n## Applies to\n\n- all\n\n"
+    "## Cause\n\nx\n\n## Resolution\n\n1. y\n"
+)
 
 
 def _free_port() -> int:
