@@ -42,6 +42,7 @@ def _configure_extensions(app: Flask) -> None:
     from portal.articles import models as _articles  # noqa: F401
     from portal.incidents import models as _incidents  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
+    from portal.notifications import services as notifications
     from portal.search import models as _search  # noqa: F401
 
     db.init_app(app)
@@ -53,6 +54,7 @@ def _configure_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
     search.init_app(app)
+    notifications.init_app(app)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.session_interface = _SessionInterface()

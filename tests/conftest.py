@@ -80,6 +80,7 @@ def _config(url: str, tmp: Path) -> dict:
         "SEARCH_SYNC_INTERVAL": 0,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "MAIL_SEND_AFTER_COMMIT": False,
         "SECRET_KEY": "test-secret",
         "ARTICLES_DIR": str(FIXTURES / "articles"),
         "SERVER_NAME": None,

@@ -28,6 +28,7 @@ def _queue(to, incident: Incident, subject: str, text: str) -> None:
 def received(incident: Incident) -> None:
     _queue(
         _people(incident),
+        incident,
         f"We received your incident: {incident.title}",
         f"Thank you. The service desk received your incident {incident.ref} "
         f"(priority {incident.priority}) and will get back to you.",
@@ -38,6 +39,7 @@ def public_reply(incident: Incident, comment: Comment) -> None:
     author = comment.author.name if comment.author else "The service desk"
     _queue(
         _people(incident),
+        incident,
         f"New reply: {incident.title}",
         f"{author} wrote:\n\n{comment.body_md}",
     )
@@ -46,6 +48,7 @@ def public_reply(incident: Incident, comment: Comment) -> None:
 def waiting(incident: Incident) -> None:
     _queue(
         _people(incident),
+        incident,
         f"We need your answer: {incident.title}",
         "The service desk is waiting for your answer before it can go on. "
         "Please reply on the incident page.",
@@ -55,6 +58,7 @@ def waiting(incident: Incident) -> None:
 def resolved(incident: Incident) -> None:
     _queue(
         _people(incident),
+        incident,
         f"Resolved: {incident.title}",
         f"The service desk resolved your incident.\n\nSolution:\n{incident.solution_md}\n\n"
         "If this fixed it, confirm on the incident page; if not, reopen it there.",
@@ -64,6 +68,7 @@ def resolved(incident: Incident) -> None:
 def assigned(incident: Incident, assignee) -> None:
     _queue(
         assignee.email,
+        incident,
         f"Assigned to you: {incident.title}",
         f"{incident.ref} ({incident.priority}) was assigned to you.",
     )
@@ -74,6 +79,7 @@ def requester_replied(incident: Incident, comment: Comment) -> None:
         return
     _queue(
         incident.assignee.email,
+        incident,
         f"The requester replied: {incident.title}",
         f"{incident.requester.name} wrote:\n\n{comment.body_md}",
     )

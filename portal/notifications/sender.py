@@ -18,7 +18,11 @@ from portal.notifications.models import MailMessage
 from portal.timeutil import as_utc, utcnow
 
 # The server answered and reset the transaction: the connection is still good for the next one.
-_TRANSACTION_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+_TRANSACTION_ERRORS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
 
 
 class ConnectFailed(Exception):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from markupsafe import Markup, escape
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from whoosh import highlight, sorting
 from whoosh import query as wq
@@ -82,8 +82,21 @@ def store() -> IndexStore:
     return current_app.extensions["search"]
 
 
+# Any constant: the advisory lock that makes outbox rows commit in id order on PostgreSQL.
+OUTBOX_LOCK = 7_160_302
+
+
 def record_change(session: Session, article_id: int) -> None:
-    """Note, in the caller's transaction, that an article's index entry must be refreshed."""
+    """Note, in the caller's transaction, that an article's index entry must be refreshed.
+
+    Nodes apply the outbox in id order and remember the last id applied. On PostgreSQL two
+    transactions could commit their rows out of id order, and a node would skip the late
+    one; a transaction-scoped advisory lock taken before the row gets its id makes article
+    saves commit one after another (they are rare; searches never take it). SQLite has one
+    writer at a time already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(OUTBOX_LOCK)))
     session.add(SearchOutbox(article_id=article_id))
 
 

@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 APPLIED = "applied"
-# Rows committed out of id order (concurrent transactions) are caught by looking back.
-LOOKBACK_SECONDS = 30
 
 
 def document(article: Article) -> dict:
