@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 CSP = "; ".join(
     [
@@ -18,7 +18,22 @@ CSP = "; ".join(
 )
 
 
+def _has_nul() -> bool:
+    if "\x00" in request.path:
+        return True
+    for values in (request.args, request.form):
+        if any("\x00" in v for v in values.values()):
+            return True
+    return False
+
+
 def register(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul():
+        """No text in the portal holds a NUL; PostgreSQL would refuse it with a 500."""
+        if _has_nul():
+            abort(400, description="The request holds a NUL character, which is not allowed.")
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)

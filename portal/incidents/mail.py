@@ -81,5 +81,6 @@ def requester_replied(incident: Incident, comment: Comment) -> None:
         incident.assignee.email,
         incident,
         f"The requester replied: {incident.title}",
-        f"{incident.requester.name} wrote:\n\n{comment.body_md}",
+        f"{comment.author.name if comment.author else incident.requester.name} wrote:\n\n"
+        f"{comment.body_md}",
     )

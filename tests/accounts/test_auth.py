@@ -115,3 +115,10 @@ class TestRateLimit:
         ]
         assert codes == [401, 401, 401, 429]
         assert client.get("/login").status_code == 200  # reading the form is not limited
+
+
+@pytest.mark.parametrize("url", ["/articles/x%00y", "/search?q=a%00b", "/api/v1/articles/x%00y"])
+def test_nul_characters_get_a_clear_400(client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert b"NUL" in response.data
