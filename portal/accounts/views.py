@@ -28,9 +28,10 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    return user if user is not None and user.is_active else None  # deactivation ends sessions
 
 
 @login_manager.request_loader

@@ -122,3 +122,13 @@ def test_nul_characters_get_a_clear_400(client, url):
     response = client.get(url)
     assert response.status_code == 400
     assert b"NUL" in response.data
+
+
+def test_deactivated_user_is_signed_out_at_the_next_request(client, auth, make_user):
+    user = make_user()
+    auth.login(user)
+    assert user.name.encode() in client.get("/").data
+    user.is_active_account = False
+    db.session.commit()
+    assert user.name.encode() not in client.get("/").data
+    assert client.get("/incidents/").status_code == 302
