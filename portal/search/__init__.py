@@ -218,9 +218,9 @@ def _audience_filter(audience: str) -> wq.Query:
 
 def _hit(hit) -> Hit:
     snippet = ""
-    # The symptoms are short and hold the words people type: highlighting the whole body
-    # would cost more than the search itself.
-    for name in ("symptoms", "summary"):
+    # The symptoms are short and hold the words people type; the body, costly to highlight,
+    # only when the words are nowhere else.
+    for name in ("symptoms", "summary", "body"):
         snippet = hit.highlights(name, top=2)
         if snippet:
             break
