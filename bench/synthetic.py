@@ -623,16 +623,21 @@ CATALOGUE: dict[str, dict] = {
 
 GENERIC_SYMPTOMS = [
     "{thing} not working",
-    "{thing} stopped working after an update",
-    "Error when opening {thing}",
+    "{thing} stopped working [after an update|after the upgrade|yesterday]",
+    "[Error|Problem] when opening {thing}",
 ]
+# [a|b|c] picks one alternative per article, so shared wording does not repeat word for word.
 GENERIC_SYMPTOM_LINES = [
     "The problem started {when}.",
-    "It happens on the office network and at home.",
-    "Colleagues sitting nearby have the same problem.",
-    "Restarting helps for a few minutes, then the problem comes back.",
+    "It happens [in the office|on the office network] and [at home|on home broadband].",
+    "[Colleagues|People] sitting nearby [have|report] the same [problem|fault].",
+    "[Restarting|A reboot] helps for a few minutes, then the [problem|fault] comes back.",
     "Nothing happens when you click, or the window flashes and closes.",
     "The spinning wheel or hourglass stays for several minutes.",
+    "It only happens on [Mondays|the first login of the day|busy afternoons].",
+    "The [screen|window] goes grey and shows 'Not Responding' in the title bar.",
+    "[It worked|Everything was fine] until {when}.",
+    "A colleague with the same [model|setup] does not see it.",
 ]
 WHEN = [
     "after the latest Windows update",
@@ -641,23 +646,33 @@ WHEN = [
     "after moving desks",
     "after coming back from leave",
     "after the laptop was replaced",
+    "after the weekend maintenance window",
+    "when the new starter joined",
+    "after installing a browser extension",
 ]
 GENERIC_CAUSES = [
     "A recent update left a component half installed until the next full restart.",
-    "Cached settings from an earlier version conflict with the current one.",
-    "The device has not checked in with management for more than 30 days.",
-    "A security policy changed overnight and the device has not applied it yet.",
-    "Several problems look the same from the outside, so work through the steps in order.",
+    "Cached settings from an earlier version [conflict|clash] with the current one.",
+    "The [device|machine] has not checked in with management for more than 30 days.",
+    "A security policy changed overnight and the [device|computer] has not applied it yet.",
+    "Several [problems|faults] look the same from the outside, so [work|go] through the "
+    "steps in order.",
+    "Antivirus scanning of a large folder slows everything down for a while.",
+    "A duplicate entry in the local cache points at a server that no longer exists.",
 ]
 GENERIC_STEPS = [
-    "Restart the laptop and try again; a restart finishes pending updates.",
-    "Check the service status page at {url} for a known outage before going further.",
+    "[Restart|Reboot] the [laptop|computer|PC] and try again; a restart finishes pending updates.",
+    "Check the service status page at {url} for a [known outage|current incident] first.",
     "Make sure you are on the latest updates under {menu}.",
-    "Sign out completely and sign in again with your work account.",
-    "Try the same thing on another device to see whether the problem follows your account.",
-    "Note the exact error message and the time it appeared; screenshots help.",
-    "If you see the code {code}, write it down for the service desk.",
-    "Close every other app that might be using {thing}.",
+    "Sign out completely and sign in again with your [work|company|organisation] account.",
+    "Try the same thing on another [device|machine] to see whether the problem follows you.",
+    "Note the exact [error message|wording of the message] and the time it appeared; "
+    "[screenshots|a photo of the screen] help.",
+    "If you see [the code|the number|a reference like] {code}, write it down for the service desk.",
+    "Close every other [app|program|window] that might be using {thing}.",
+    "Unplug any [USB hubs|adapters|dongles] you do not need and test again.",
+    "Clear the temporary files with Disk Cleanup, then restart once more.",
+    "Check that the date, time and time zone are right; certificates fail when they are not.",
 ]
 LAST_STEP = "If none of this helps, raise an incident in Firstfix and say which step failed."
 MORE_HELP = [
@@ -665,6 +680,13 @@ MORE_HELP = [
     "Related: see the article on keeping {thing} up to date.",
     "For urgent problems outside office hours call extension {extension}.",
     "Service desk hours are 07:00 to 19:00 on working days.",
+    "[Walk-up|Tech bar] support is on the second floor, Tuesday and Thursday mornings.",
+]
+SUMMARY_ENDINGS = [
+    "or follow the steps to get going again.",
+    "then work down the list if that is not enough.",
+    "which fixes it for most people.",
+    "and raise an incident if it still fails.",
 ]
 PLATFORMS = [
     "Windows 11 laptops",
@@ -723,7 +745,13 @@ def _code(rng: random.Random) -> str:
     return f"KB{rng.randrange(5000000, 5060000)}"
 
 
-def _fill(template: str, ctx: dict[str, str]) -> str:
+_CHOICE = re.compile(r"\[([^\[\]|]*(?:\|[^\[\]|]*)+)\]")
+
+
+def _fill(template: str, ctx: dict[str, str], rng: random.Random | None = None) -> str:
+    """Fill the {placeholders}; with rng, also pick one alternative of every [a|b]."""
+    if rng is not None:
+        template = _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
     return template.format(**ctx)
 
 
@@ -745,7 +773,7 @@ def article(rng: random.Random, number: int) -> Generated:
         "when": rng.choice(WHEN),
     }
     symptom = rng.choice(spec["symptoms"] + GENERIC_SYMPTOMS)
-    title = _fill(symptom, ctx) + rng.choice(QUALIFIERS)
+    title = _fill(symptom, ctx, rng) + rng.choice(QUALIFIERS)
     title = title[0].upper() + title[1:]
     error = rng.choice(spec["errors"])
     steps_pool = spec["steps"] + GENERIC_STEPS
@@ -754,27 +782,38 @@ def article(rng: random.Random, number: int) -> Generated:
     symptom_lines = [
         f'You see "{error}"',
         f"{title}.",
-        _fill(rng.choice(GENERIC_SYMPTOM_LINES), ctx),
     ]
+    if rng.random() < 0.6:
+        symptom_lines.append(_fill(rng.choice(GENERIC_SYMPTOM_LINES), ctx, rng))
     typed = rng.sample(spec["typed"], k=min(3, len(spec["typed"])))
     symptom_lines.append("People say " + ", ".join(f'"{t}"' for t in typed) + ".")
     if rng.random() < 0.5:
         other = rng.choice([e for e in spec["errors"] if e != error])
-        symptom_lines.append(f'Sometimes the message is "{other}" with code {_code(rng)}.')
+        symptom_lines.append(
+            _fill(f'Sometimes the message is "{other}" [with code|({{code}})|].', ctx, rng)
+        )
     applies = rng.sample(PLATFORMS, k=rng.randint(2, 3))
-    causes = rng.sample(causes_pool, k=2)
-    steps = rng.sample(steps_pool, k=min(5, len(steps_pool)))
+    causes = [*rng.sample(spec["causes"], k=2)]
+    steps = [*rng.sample(spec["steps"], k=4), rng.choice(GENERIC_STEPS)]
+    rng.shuffle(steps)
+    filled: dict[str, str] = {}
+
+    def fill(template: str) -> str:
+        if template not in filled:
+            filled[template] = _fill(template, ctx, rng)
+        return filled[template]
+
     more: list[str] = []
     target = rng.randint(250, 385)
 
     def body() -> str:
         parts = ["## Symptoms", "", *(f"- {line}" for line in symptom_lines), ""]
         parts += ["## Applies to", "", *(f"- {p}" for p in applies), ""]
-        parts += ["## Cause", "", " ".join(causes), ""]
+        parts += ["## Cause", "", " ".join(fill(c) for c in causes), ""]
         parts += ["## Resolution", ""]
-        parts += [f"{i}. {_fill(step, ctx)}" for i, step in enumerate([*steps, LAST_STEP], 1)]
+        parts += [f"{i}. {fill(step)}" for i, step in enumerate([*steps, LAST_STEP], 1)]
         if more:
-            parts += ["", "## More help", "", *(f"- {_fill(m, ctx)}" for m in more)]
+            parts += ["", "## More help", "", *(f"- {fill(m)}" for m in more)]
         return "\n".join(parts) + "\n"
 
     text = body()
@@ -791,11 +830,11 @@ def article(rng: random.Random, number: int) -> Generated:
         elif roll < 0.85 and len(more) < len(MORE_HELP):
             more.append(rng.choice([m for m in MORE_HELP if m not in more]))
         else:
-            symptom_lines.insert(-1, _fill(rng.choice(GENERIC_SYMPTOM_LINES), ctx))
+            symptom_lines.insert(-1, _fill(rng.choice(GENERIC_SYMPTOM_LINES), ctx, rng))
         text = body()
 
-    fix = _fill(rng.choice(spec["steps"]), ctx).rstrip(".")
-    summary = f"{title}. {fix[0].upper()}{fix[1:]}, or follow the steps to get going again."
+    fix = fill(rng.choice(spec["steps"])).rstrip(".")
+    summary = f"{title}. {fix[0].upper()}{fix[1:]}, {rng.choice(SUMMARY_ENDINGS)}"
     tags = list(dict.fromkeys([slugify(thing), slugify(sub), *(slugify(t) for t in typed[:2])]))
     return Generated(
         slug=f"{slugify(title)}-{number}",

@@ -8,7 +8,9 @@ a snippet or a suggestion for anyone else.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -76,6 +78,10 @@ def init_app(app: Flask) -> None:
         sync_interval=float(app.config["SEARCH_SYNC_INTERVAL"]),
     )
     app.extensions["search_synonyms"] = _SynonymCache()
+    app.extensions["search_cache"] = ResultCache(
+        size=int(app.config.get("SEARCH_CACHE_SIZE", 512)),
+        ttl=float(app.config.get("SEARCH_CACHE_SECONDS", 60)),
+    )
 
 
 def store() -> IndexStore:
@@ -168,6 +174,44 @@ def synonyms() -> list[list[str]]:
     return current_app.extensions["search_synonyms"].get()
 
 
+class ResultCache:
+    """Answers to repeated popular queries (people search as they type, and many type the
+    same words). Keyed by the index generation and the synonyms in force, so any change to
+    the index or the synonyms makes old answers unreachable; entries also expire."""
+
+    def __init__(self, size: int = 512, ttl: float = 60.0):
+        self.size = size
+        self.ttl = ttl
+        self._items: OrderedDict[tuple, tuple[float, SearchResults]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> SearchResults | None:
+        if self.size <= 0:
+            return None
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if time.monotonic() - item[0] > self.ttl:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: tuple, value: SearchResults) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 def search(
     text: str,
     audience: str,
@@ -181,17 +225,40 @@ def search(
     parsed = q.parse(text)
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), 50))
+    searcher = store().searcher()
+    groups = synonyms()
+    key = (
+        searcher.reader().generation(),
+        store().current_name(),
+        tuple(map(tuple, groups)),
+        audience,
+        parsed.text.lower(),
+        category,
+        page,
+        per_page,
+        facets,
+        suggest,
+    )
+    cache = current_app.extensions["search_cache"]
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    results = _run(searcher, parsed, groups, audience, category, page, per_page, facets, suggest)
+    cache.put(key, results)
+    return results
+
+
+def _run(searcher, parsed, groups, audience, category, page, per_page, facets, suggest):
     results = SearchResults(
         query=parsed.text, total=0, page=page, per_page=per_page, suggestion=None
     )
-    searcher = store().searcher()
     audience_filter = _audience_filter(audience)
     corrections = _corrections(searcher, parsed, audience_filter)
     if corrections and suggest:
         results.suggestion = " ".join(corrections.get(w, w) for w in q.words(parsed.text))
     # A misspelled word still finds what its correction finds, ranked a little lower.
     extra = [t for fixed in corrections.values() for t in q.analyze(fixed)]
-    query = q.build(parsed, synonyms(), corrected=extra)
+    query = q.build(parsed, groups, corrected=extra)
     if query is not None:
         scope = audience_filter
         if category:

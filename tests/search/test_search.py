@@ -204,3 +204,20 @@ def test_synonyms_apply_without_reindexing(library):
     app_cache.invalidate()
     results = search.search("remote access", EVERYONE)
     assert results.hits and results.hits[0].slug == library["vpn"].slug
+
+
+def test_repeated_query_is_answered_from_the_cache_until_the_index_changes(library, make_article):
+    first = search.search("printer", EVERYONE)
+    assert search.search("printer", EVERYONE) is first
+    assert search.search("printer", STAFF) is not first  # another audience, another answer
+    make_article(title="Printer toner streaks")
+    fresh = search.search("printer", EVERYONE)
+    assert fresh is not first and fresh.total == first.total + 1
+
+
+def test_counts_ignore_staff_only_matches(make_article):
+    for n in range(3):
+        make_article(title=f"Outlook crash {n}")
+    make_article(title="Outlook crash procedure", visibility="staff")
+    assert search.search("outlook crash", EVERYONE).total == 3
+    assert search.search("outlook crash", STAFF).total == 4
