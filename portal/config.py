@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "PROXY_FIX": False,  # trust X-Forwarded-* from one proxy (behind a load balancer)
+    "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,  # a request body; attachments are 10 MB each
     # Data
     "SQLALCHEMY_DATABASE_URI": None,  # sqlite in instance/ when not set
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -7,6 +7,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
 
 from portal import create_app
 from portal.accounts.services import create_user
@@ -85,6 +87,16 @@ def _config(url: str, tmp: Path) -> dict:
         "ARTICLES_DIR": str(FIXTURES / "articles"),
         "SERVER_NAME": None,
     }
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(monkeypatch):
+    """scrypt costs a third of a second per user; tests create hundreds. Signing in still
+    checks the password for real (test_passwords_are_stored_hashed covers the default)."""
+    monkeypatch.setattr(
+        "portal.accounts.models.generate_password_hash",
+        partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+    )
 
 
 @pytest.fixture

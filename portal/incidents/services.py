@@ -12,7 +12,7 @@ from portal import access, settings
 from portal import markdown as md
 from portal.accounts.models import User
 from portal.articles.models import Article, Category
-from portal.articles.services import ArticleData, save_article, slugify
+from portal.articles.services import ArticleData, ArticleError, save_article, slugify
 from portal.extensions import db
 from portal.incidents import mail, sla, workflow
 from portal.incidents.models import (
@@ -53,6 +53,10 @@ def actor_of(user, incident: Incident) -> str | None:
 
 
 def get_by_ref(ref: str) -> Incident | None:
+    """The incident with this reference, any case; None for anything that cannot be one."""
+    # PostgreSQL refuses NUL in a string parameter: that would be a 500, not a 404.
+    if not ref or len(ref) > 20 or "\x00" in ref:
+        return None
     return db.session.scalars(select(Incident).where(Incident.ref == ref.upper())).first()
 
 
@@ -110,9 +114,9 @@ def raise_incident(
     if not (description or "").strip():
         raise IncidentError("a description is required", "description")
     cat = _category(category)
-    sub = _category(subcategory, cat) if subcategory else None
     if subcategory and cat is None:
         raise IncidentError("a subcategory needs a category", "subcategory")
+    sub = _category(subcategory, cat) if subcategory else None
     incident = Incident(
         requester=requester,
         title=title,
@@ -138,7 +142,10 @@ def raise_incident(
 
 def follow(incident: Incident, user: User) -> bool:
     """Follow an open incident instead of raising a duplicate; True when newly followed."""
-    if user.id == incident.requester_id or any(f.user_id == user.id for f in incident.followers):
+    # A follower added in this session has no user_id until the flush: compare the user too.
+    if user.id == incident.requester_id or any(
+        f.user is user or f.user_id == user.id for f in incident.followers
+    ):
         return False
     incident.followers.append(Follower(user=user))
     _event(incident, user, "followed", new=user.name)
@@ -290,7 +297,10 @@ def resolve(
     if not (solution or "").strip():
         raise IncidentError("resolving needs a solution: say what fixed it", "solution")
     now = now or utcnow()
-    workflow.check(incident.status, "resolved", "agent")
+    try:
+        workflow.check(incident.status, "resolved", "agent")
+    except workflow.TransitionError as exc:
+        raise IncidentError(str(exc), "status") from exc
     incident.solution_md = solution.strip()
     incident.solution_html = md.render(solution.strip())
     incident.no_article_reason = (no_article_reason or "").strip()
@@ -309,7 +319,10 @@ def link_article(incident: Incident, article_id: int, agent: User, kind: str = "
     article = db.session.get(Article, article_id)
     if article is None:
         raise IncidentError(f"no article {article_id}", "article")
-    if any(link.article_id == article.id for link in incident.article_links):
+    # A link added in this session has no article_id until the flush: compare the article too.
+    if any(
+        link.article is article or link.article_id == article.id for link in incident.article_links
+    ):
         return False
     incident.article_links.append(
         IncidentArticle(article=article, kind=kind, linked_by_id=agent.id)
@@ -340,35 +353,45 @@ def draft_article_from(incident: Incident, agent: User) -> Article:
         "## Cause\n\nTo be confirmed by the editor before publishing.\n\n"
         f"## Resolution\n\n{resolution}\n"
     )
-    base = slugify(incident.title)[:100]
+    # Cut on a word boundary so the slug never ends in a hyphen (save_article refuses that).
+    base = slugify(incident.title)[:100].rstrip("-") or "incident"
     slug, n = base, 2
     while db.session.scalar(select(Article.id).where(Article.slug == slug)):
         slug, n = f"{base}-{n}", n + 1
-    article, _ = save_article(
-        ArticleData(
-            slug=slug,
-            title=incident.title,
-            summary=f"How the service desk solved: {incident.title}"[:300],
-            body_md=body,
-            category=incident.category.name if incident.category else "",
-            subcategory=incident.subcategory.name if incident.subcategory else "",
-            tags=[],
-            visibility="everyone",
-            status="review",
-        ),
-        agent,
-        note=f"Created from {incident.ref}",
-        new=True,
-    )
+    try:
+        article, _ = save_article(
+            ArticleData(
+                slug=slug,
+                title=incident.title,
+                summary=f"How the service desk solved: {incident.title}"[:300],
+                body_md=body,
+                category=incident.category.name if incident.category else "",
+                subcategory=incident.subcategory.name if incident.subcategory else "",
+                tags=[],
+                visibility="everyone",
+                status="review",
+            ),
+            agent,
+            note=f"Created from {incident.ref}",
+            new=True,
+        )
+    except ArticleError as exc:
+        raise IncidentError(f"the draft article could not be saved: {exc}", "article") from exc
     link_article(incident, article.id, agent, kind="created")
     return article
 
 
 def confirm(incident: Incident, user: User, now: datetime | None = None) -> None:
-    """The requester confirms the fix: the incident closes."""
-    if actor_of(user, incident) is None:
+    """The requester confirms the fix: the incident closes. Followers hear about it, but
+    only the person who raised it says whether it is fixed."""
+    role = actor_of(user, incident)
+    if role is None:
         raise IncidentError("you cannot change this incident")
-    _move(incident, "closed", user, "requester", now or utcnow())
+    if role == "requester" and user.id != incident.requester_id:
+        raise IncidentError(
+            "only the person who raised this incident can confirm the fix", "status"
+        )
+    _move(incident, "closed", user, role, now or utcnow())
 
 
 def reopen(incident: Incident, user: User, reason: str = "", now: datetime | None = None) -> None:

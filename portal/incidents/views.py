@@ -10,10 +10,11 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import func, nulls_last, select
+from sqlalchemy import nulls_last, select
 
 from portal import access, search
 from portal.accounts.models import User, UserRole
@@ -43,6 +44,8 @@ from portal.incidents.workflow import targets
 bp = Blueprint("incidents", __name__, url_prefix="/incidents", template_folder="templates")
 
 PER_PAGE = 25
+KNOWN_KEY = "known_issues"  # the references this browser was offered to follow
+KNOWN_MAX = 50
 
 
 def _load(ref: str) -> Incident:
@@ -87,11 +90,19 @@ def new():
     text = f"{form.title.data or ''} {form.description.data or ''}".strip()
     hits = search.search(text, access.audience(current_user), per_page=5).hits if text else []
     known = similar_open(form.title.data or "")
+    _offer(known)
     if form.validate_on_submit():
         if form.checked.data != "1" and (hits or known):
             form.checked.data = "1"
+            # A browser never sends a file twice: say so rather than drop it silently.
+            dropped = any(f and f.filename for f in form.attachments.data or [])
             return render_template(
-                "incidents/new.html", form=form, hits=hits, known=known, confirm=True
+                "incidents/new.html",
+                form=form,
+                hits=hits,
+                known=known,
+                confirm=True,
+                files_dropped=dropped,
             )
         try:
             incident = services.raise_incident(
@@ -116,17 +127,36 @@ def new():
     ), status
 
 
+def _offer(known: list[Incident]) -> None:
+    """Remember the known issues shown to this browser: only those may be followed, so a
+    guessed reference never opens someone else's incident."""
+    if not known:
+        return
+    refs = [i.ref for i in known]
+    earlier = [r for r in session.get(KNOWN_KEY, []) if r not in refs]
+    session[KNOWN_KEY] = (earlier + refs)[-KNOWN_MAX:]
+
+
 @bp.post("/<ref>/follow")
 @login_required
 def follow(ref: str):
     """Follow a known issue instead of raising the same incident again."""
     incident = services.get_by_ref(ref)
-    if incident is None or not incident.is_open:
+    if (
+        incident is None
+        or not incident.is_open
+        or not (
+            incident.ref in session.get(KNOWN_KEY, [])
+            or access.can_see_incident(current_user, incident)
+        )
+    ):
         abort(404)
     if SimpleForm().validate_on_submit():
-        services.follow(incident, current_user)
-        db.session.commit()
-        flash(f"You now follow {incident.ref}; we will tell you when it changes.", "success")
+        if services.follow(incident, current_user):
+            db.session.commit()
+            flash(f"You now follow {incident.ref}; we will tell you when it changes.", "success")
+        else:
+            flash(f"You already hear about {incident.ref} when it changes.", "info")
     return redirect(url_for(".detail", ref=incident.ref))
 
 
@@ -154,12 +184,22 @@ def queue():
         form = AssignForm()
         form.assignee.choices = _assignee_choices(agents)
         ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-        if form.validate_on_submit() and ids:
+        if not ids:
+            flash("Select the incidents to assign first.", "error")
+        elif not form.validate_on_submit():
+            flash("Choose an agent to assign them to.", "error")
+        else:
             target = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
-            for incident in db.session.scalars(select(Incident).where(Incident.id.in_(ids))):
-                services.assign(incident, target, current_user)
-            db.session.commit()
-            flash(f"{len(ids)} incidents assigned.", "success")
+            chosen = list(db.session.scalars(select(Incident).where(Incident.id.in_(ids))))
+            try:
+                for incident in chosen:
+                    services.assign(incident, target, current_user)
+                db.session.commit()
+            except services.IncidentError as exc:
+                _refused(exc)
+            else:
+                count = len(chosen)
+                flash(f"{count} incident{'' if count == 1 else 's'} assigned.", "success")
         return redirect(url_for(".queue", **request.args))
     args = request.args
     stmt = select(Incident)
@@ -241,7 +281,9 @@ def detail(ref: str):
     if staff:
         context.update(_staff_context(incident))
     else:
-        context["can_confirm"] = incident.status == "resolved"
+        context["can_confirm"] = (
+            incident.status == "resolved" and incident.requester_id == current_user.id
+        )
         context["can_reopen"] = incident.status in ("resolved", "closed")
         context["status_form"] = StatusForm()
     return render_template("incidents/detail.html", **context)
@@ -356,6 +398,8 @@ def assign(ref: str):
             flash(f"Assigned to {target.name}." if target else "Unassigned.", "success")
         except services.IncidentError as exc:
             _refused(exc)
+    else:
+        flash("Choose an agent from the list.", "error")
     return _back(incident)
 
 
@@ -441,6 +485,11 @@ def use_suggestion(ref: str, article_id: int, action: str):
         if action == "link":
             services.link_article(incident, article.id, current_user)
         else:
+            if not access.can_see_article(incident.requester, article):
+                hidden = "for staff only" if article.visibility != "everyone" else "not published"
+                raise services.IncidentError(
+                    f"this article is {hidden}; the requester could not open it"
+                )
             url = url_for("articles.article_page", slug=article.slug, _external=True)
             services.add_comment(
                 incident,
@@ -478,17 +527,3 @@ def attachment(ref: str, attachment_id: int):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.app_context_processor
-def _nav():
-    """Links in the top bar for signed-in users."""
-    if not current_user.is_authenticated:
-        return {}
-    items = [{"url": url_for("incidents.mine"), "label": "My incidents"}]
-    if current_user.is_staff:
-        open_count = db.session.scalar(
-            select(func.count(Incident.id)).where(Incident.status.in_(OPEN_STATUSES))
-        )
-        items.insert(0, {"url": url_for("incidents.queue"), "label": f"Queue ({open_count})"})
-    return {"nav_items": items}

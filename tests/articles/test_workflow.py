@@ -77,7 +77,10 @@ def test_agent_cannot_publish_through_the_editor_form(app, people, make_article)
             "slug": "sneaky",
             "status": "published",
             "visibility": "everyone",
-            "body": "## Symptoms\n\n- x\n\n## Applies to\n\n- x\n\n## Cause\n\nx\n\n## Resolution\n\n1. x\n",
+            "body": (
+                "## Symptoms\n\n- x\n\n## Applies to\n\n- x\n\n"
+                "## Cause\n\nx\n\n## Resolution\n\n1. x\n"
+            ),
             "save": "Save",
         },
     )
