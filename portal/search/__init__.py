@@ -258,7 +258,7 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
         results.suggestion = " ".join(corrections.get(w, w) for w in q.words(parsed.text))
     # A misspelled word still finds what its correction finds, ranked a little lower.
     extra = [t for fixed in corrections.values() for t in q.analyze(fixed)]
-    query = q.build(parsed, groups, corrected=extra)
+    query = q.build(parsed, groups, corrected=extra, common=_common_terms(searcher, parsed))
     if query is not None:
         scope = audience_filter
         if category:
@@ -275,6 +275,21 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
             results.facets = {k: len(v) for k, v in hits.groups().items() if k}
         results.hits = [_hit(hit) for hit in page_results]
     return results
+
+
+def _common_terms(searcher, parsed: q.ParsedQuery) -> set[str]:
+    """The query's words that appear in a large share of the library."""
+    reader = searcher.reader()
+    total = reader.doc_count()
+    config = current_app.config
+    if total < config["SEARCH_COMMON_MIN_DOCS"] or len(parsed.terms) < 2:
+        return set()
+    limit = total * config["SEARCH_COMMON_SHARE"]
+    return {
+        t
+        for t in parsed.terms
+        if max(reader.doc_frequency(f, t) for f in ("body", "symptoms", "title")) > limit
+    }
 
 
 def _audience_filter(audience: str) -> wq.Query:

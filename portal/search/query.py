@@ -97,9 +97,17 @@ def build(
     parsed: ParsedQuery,
     synonyms: list[list[str]] | None = None,
     corrected: list[str] | None = None,
+    common: set[str] | frozenset[str] = frozenset(),
 ) -> wq.Query | None:
-    """One query over all text fields; documents matching more of the words rank higher."""
-    clauses: list[wq.Query] = [term_clause(t) for t in parsed.terms]
+    """One query over all text fields; documents matching more of the words rank higher.
+
+    Words in ``common`` (found in a large share of the library, like "open" or "working")
+    only add to the score of documents that match a rarer word, as Lucene's common-terms
+    query does: they would otherwise make nearly every document a candidate to score.
+    """
+    rare = [t for t in parsed.terms if t not in common]
+    frequent = [t for t in parsed.terms if t in common]
+    clauses: list[wq.Query] = [term_clause(t) for t in rare]
     clauses += [term_clause(t, 0.9) for t in corrected or [] if t not in parsed.terms]
     clauses += [phrase_clause(p, boost=1.5) for p in parsed.phrases]
     clauses += [
@@ -111,11 +119,15 @@ def build(
             if len(alternative) == 1
             else phrase_clause(alternative, 0.8)
         )
+    if not clauses:  # only common words: they are all there is to match
+        clauses, frequent = [term_clause(t) for t in frequent], []
     if not clauses:
         return None
-    if len(clauses) == 1:
-        return clauses[0]
-    return wq.Or(clauses, scale=0.9)
+    main = clauses[0] if len(clauses) == 1 else wq.Or(clauses, scale=0.9)
+    if frequent:
+        optional = [term_clause(t) for t in frequent]
+        return wq.AndMaybe(main, optional[0] if len(optional) == 1 else wq.Or(optional))
+    return main
 
 
 def expand_synonyms(parsed: ParsedQuery, groups: list[list[str]]) -> list[list[str]]:

@@ -221,3 +221,14 @@ def test_counts_ignore_staff_only_matches(make_article):
     make_article(title="Outlook crash procedure", visibility="staff")
     assert search.search("outlook crash", EVERYONE).total == 3
     assert search.search("outlook crash", STAFF).total == 4
+
+
+def test_common_words_only_rank_articles_that_match_a_rarer_word(app, make_article):
+    app.config["SEARCH_COMMON_MIN_DOCS"] = 5
+    target = make_article(title="Outlook will not open", symptoms="Outlook does not open at all")
+    for n in range(6):
+        make_article(title=f"Open the settings {n}", symptoms="open the app and click open")
+    results = search.search("outlook open", EVERYONE)
+    assert [hit.slug for hit in results.hits] == [target.slug]
+    # a query of common words alone still finds them
+    assert search.search("open settings", EVERYONE).total == 7
