@@ -20,7 +20,7 @@ def nav_items() -> list[dict[str, str]]:
             select(func.count(Incident.id)).where(Incident.status.in_(OPEN_STATUSES))
         )
         items = _link("incidents.queue", f"Queue ({open_count})") + items
-        items += _link("reports.index", "Reports")
+        items += _link("reports.overview", "Reports")
     if current_user.has_role("editor"):
         items += _link("articles.attention", f"Needs attention ({attention_count()})")
     if current_user.has_role("admin"):
