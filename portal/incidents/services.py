@@ -307,6 +307,8 @@ def resolve(
     for article_id in article_ids or []:
         link_article(incident, article_id, agent)
     draft = draft_article_from(incident, agent) if create_article else None
+    if incident.assignee is None:  # whoever resolves it owns it
+        assign(incident, agent, agent)
     _first_response(incident, now)
     _move(incident, "resolved", agent, "agent", now)
     incident.resolved_at = now

@@ -88,7 +88,7 @@ def test_the_incident_carries_what_the_requester_tried(
 
     sign_in(agent)
     tried = section(client.get("/incidents/INC-000001").text, "What the requester tried")
-    assert '“vpn disconnects” <span class="meta">1 results</span>' in tried
+    assert '“vpn disconnects” <span class="meta">1 result</span>' in tried
     assert "“vpn hourly dropout”" in tried
     assert ">Reset the VPN profile</a>" in tried
     assert "vpn-profile: did not help" in tried
