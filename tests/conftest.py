@@ -85,6 +85,7 @@ def _config(url: str, tmp: Path) -> dict:
         "MAIL_SEND_AFTER_COMMIT": False,
         "SECRET_KEY": "test-secret",
         "ARTICLES_DIR": str(FIXTURES / "articles"),
+        "ATTACHMENTS_DIR": str(tmp / "attachments"),
         "SERVER_NAME": None,
     }
 
@@ -207,6 +208,16 @@ def make_article(app):
         return article
 
     return make
+
+
+@pytest.fixture
+def employee(make_user):
+    return make_user("employee", email="erin@example.com", name="Erin Employee")
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user("agent", email="alex@example.com", name="Alex Agent")
 
 
 class Auth:

@@ -13,12 +13,6 @@ from portal.extensions import db
 
 
 @pytest.fixture
-def config_overrides(tmp_path) -> dict:
-    """Mail stays in the outbox; attachments go to the test's folder."""
-    return {"MAIL_SEND_AFTER_COMMIT": False, "ATTACHMENTS_DIR": str(tmp_path / "attachments")}
-
-
-@pytest.fixture
 def admin(make_user):
     return make_user("admin", email="ada@example.com", name="Ada Admin")
 

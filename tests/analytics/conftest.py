@@ -14,22 +14,6 @@ from tests.conftest import PASSWORD, Client
 
 
 @pytest.fixture
-def config_overrides(tmp_path) -> dict:
-    """Mail stays in the outbox; attachments go to the test's folder."""
-    return {"MAIL_SEND_AFTER_COMMIT": False, "ATTACHMENTS_DIR": str(tmp_path / "attachments")}
-
-
-@pytest.fixture
-def employee(make_user):
-    return make_user("employee", email="erin@example.com", name="Erin Employee")
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user("agent", email="alex@example.com", name="Alex Agent")
-
-
-@pytest.fixture
 def browser(app):
     """A new browser: its own cookies, so its own search session; optionally signed in."""
 

@@ -18,24 +18,8 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF
 
 
 @pytest.fixture
-def config_overrides(tmp_path) -> dict:
-    """Mail stays in the outbox (tests read the rows); attachments go to the test's folder."""
-    return {"MAIL_SEND_AFTER_COMMIT": False, "ATTACHMENTS_DIR": str(tmp_path / "attachments")}
-
-
-@pytest.fixture
-def employee(make_user):
-    return make_user("employee", email="erin@example.com", name="Erin Employee")
-
-
-@pytest.fixture
 def other(make_user):
     return make_user("employee", email="oscar@example.com", name="Oscar Other")
-
-
-@pytest.fixture
-def agent(make_user):
-    return make_user("agent", email="alex@example.com", name="Alex Agent")
 
 
 @pytest.fixture
