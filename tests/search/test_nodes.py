@@ -136,8 +136,6 @@ class Browser:
 
 @pytest.fixture
 def nodes(database_url, tmp_path, make_user):
-    if database_url.startswith("sqlite:///") and ":memory:" in database_url:
-        pytest.skip("two processes cannot share an in-memory database")
     editor = make_user("editor")
     pair = [Node("a", database_url, tmp_path), Node("b", database_url, tmp_path)]
     for node in pair:
