@@ -252,29 +252,79 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
     results = SearchResults(
         query=parsed.text, total=0, page=page, per_page=per_page, suggestion=None
     )
-    audience_filter = _audience_filter(audience)
-    corrections = _corrections(searcher, parsed, audience_filter)
+    allowed = _allowed(searcher, audience, category)
+    corrections = _corrections(searcher, parsed, _allowed(searcher, audience, None))
     if corrections and suggest:
         results.suggestion = " ".join(corrections.get(w, w) for w in q.words(parsed.text))
     # A misspelled word still finds what its correction finds, ranked a little lower.
     extra = [t for fixed in corrections.values() for t in q.analyze(fixed)]
     query = q.build(parsed, groups, corrected=extra, common=_common_terms(searcher, parsed))
     if query is not None:
-        scope = audience_filter
-        if category:
-            scope = wq.And([audience_filter, wq.Term("category_slug", category)])
-        kwargs = {"filter": scope}
+        # The filter is a set of document numbers kept per searcher (whoosh would turn a
+        # filter query into a bit set on every search); the total is counted from the
+        # matching documents of each clause, as whoosh's own count re-runs the whole query
+        # through Python union matchers. search_page would count it again.
+        total = len(_matching(searcher, query) & allowed)
+        results.total = total
+        kwargs = {"filter": allowed}
         if facets:
             kwargs["groupedby"] = sorting.FieldFacet("category_slug")
-        page_results = searcher.search_page(query, page, pagelen=per_page, **kwargs)
-        results.total = page_results.total
-        hits = page_results.results
+        pages = -(-total // per_page)
+        page_shown = max(1, min(pages, page))
+        hits = searcher.search(query, limit=page_shown * per_page, **kwargs)
         hits.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=50)
         hits.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", termclass="t")
         if facets:
             results.facets = {k: len(v) for k, v in hits.groups().items() if k}
-        results.hits = [_hit(hit) for hit in page_results]
+        if total:
+            offset = (page_shown - 1) * per_page
+            results.hits = [_hit(hit) for hit in hits[offset : offset + per_page]]
     return results
+
+
+def _searcher_cache(searcher) -> dict:
+    """Per-searcher memo: a refreshed searcher (new index generation) starts empty."""
+    cache = getattr(searcher, "_portal_memo", None)
+    if cache is None:
+        cache = searcher._portal_memo = {}
+    return cache
+
+
+def _allowed(searcher, audience: str, category: str | None) -> set[int]:
+    """Document numbers the audience may see (in the category), kept per searcher.
+
+    Staff-only documents are never in the set for everyone, so they never reach a count,
+    a snippet or a suggestion. Treat the set as read-only: it is shared by searches.
+    """
+    memo = _searcher_cache(searcher)
+    key = ("allowed", audience, category)
+    ids = memo.get(key)
+    if ids is None:
+        if category:
+            base = _allowed(searcher, audience, None)
+            ids = base & set(searcher.docs_for_query(wq.Term("category_slug", category)))
+        else:
+            ids = set(searcher.docs_for_query(_audience_filter(audience)))
+        if len(memo) > 256:
+            memo.clear()
+        memo[key] = ids
+    return ids
+
+
+def _matching(searcher, query: wq.Query) -> set[int]:
+    """Every document the query matches. Same set as ``searcher.docs_for_query(query)``,
+    but an Or is the union of its parts' sets (in C) instead of a tree of Python union
+    matchers, and AndMaybe matches what its required part matches."""
+    if type(query) in (wq.Or, wq.DisjunctionMax) and not getattr(query, "minmatch", 0):
+        ids: set[int] = set()
+        for sub in query.subqueries:
+            ids |= _matching(searcher, sub)
+        return ids
+    if type(query) is wq.AndMaybe:
+        return _matching(searcher, query.a)
+    if type(query) is wq.Term and (query.fieldname, query.text) not in searcher.reader():
+        return set()
+    return set(searcher.docs_for_query(query))
 
 
 def _common_terms(searcher, parsed: q.ParsedQuery) -> set[str]:
@@ -321,7 +371,7 @@ def _hit(hit) -> Hit:
     )
 
 
-def _corrections(searcher, parsed: q.ParsedQuery, audience_filter: wq.Query) -> dict[str, str]:
+def _corrections(searcher, parsed: q.ParsedQuery, allowed: set[int]) -> dict[str, str]:
     """Did-you-mean: for each word missing from the index, a close word that the same
     audience would find, so staff-only vocabulary never leaks into a suggestion."""
     reader = searcher.reader()
@@ -333,12 +383,11 @@ def _corrections(searcher, parsed: q.ParsedQuery, audience_filter: wq.Query) -> 
         corrector = corrector or searcher.corrector("spell")
         for candidate in corrector.suggest(word, limit=4, maxdist=2, prefix=1):
             terms = q.analyze(candidate)
-            if terms and _audience_has(searcher, terms[0], audience_filter):
+            if terms and _audience_has(searcher, terms[0], allowed):
                 found[word] = candidate
                 break
     return found
 
 
-def _audience_has(searcher, term: str, audience_filter: wq.Query) -> bool:
-    hits = searcher.search(q.term_clause(term), limit=1, filter=audience_filter)
-    return bool(hits.scored_length())
+def _audience_has(searcher, term: str, allowed: set[int]) -> bool:
+    return not allowed.isdisjoint(_matching(searcher, q.term_clause(term)))
