@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -71,14 +71,3 @@ class SimpleForm(FlaskForm):
 
     submit = SubmitField("OK")
 
-
-__all__ = [
-    "AssignForm",
-    "CommentForm",
-    "FileField",
-    "RaiseForm",
-    "ResolveForm",
-    "SimpleForm",
-    "StatusForm",
-    "TriageForm",
-]
