@@ -411,12 +411,6 @@ def open_flags(article: Article) -> list[ArticleFlag]:
     )
 
 
-def not_helped_comments_for(article: Article) -> list[str]:
-    from portal.articles.health import not_helped_comments
-
-    return not_helped_comments(article)
-
-
 def article_events(article: Article) -> list[ArticleEvent]:
     return list(
         db.session.scalars(

@@ -24,7 +24,7 @@ from portal import markdown as md
 from portal.analytics import events
 from portal.articles import workflow
 from portal.articles.forms import ArticleForm, FlagForm, RestoreForm, TransitionForm, VoteForm
-from portal.articles.health import needs_attention, review_due
+from portal.articles.health import needs_attention, not_helped_comments, review_due
 from portal.articles.models import Article, ArticleRevision, Category
 from portal.articles.services import (
     ArticleData,
@@ -37,7 +37,6 @@ from portal.articles.services import (
     get_article,
     helped_counts,
     most_helpful,
-    not_helped_comments_for,
     open_flags,
     record_view,
     resolve_flags,
@@ -168,7 +167,7 @@ def _staff_panel(article: Article) -> dict:
         "transition_form": form,
         "flag_form": FlagForm(),
         "flags": open_flags(article),
-        "not_helped_comments": not_helped_comments_for(article),
+        "not_helped_comments": not_helped_comments(article),
         "review_due": review_due(article),
     }
 

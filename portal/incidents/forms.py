@@ -70,4 +70,3 @@ class SimpleForm(FlaskForm):
     """A button that changes state: CSRF only."""
 
     submit = SubmitField("OK")
-

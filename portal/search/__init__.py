@@ -229,7 +229,7 @@ def search(
     groups = synonyms()
     key = (
         searcher.reader().generation(),
-        store().current_name(),
+        store().ix_name,  # the build folder the searcher was opened on (no extra file read)
         tuple(map(tuple, groups)),
         audience,
         parsed.text.lower(),

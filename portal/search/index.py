@@ -77,6 +77,11 @@ class IndexStore:
 
     # -- opening -------------------------------------------------------------------------
 
+    @property
+    def ix_name(self) -> str | None:
+        """The build folder of the index this process has open."""
+        return self._ix_name
+
     def current_name(self) -> str | None:
         try:
             name = (self.base / CURRENT).read_text().strip()
