@@ -39,13 +39,16 @@ DEFAULTS: dict[str, Any] = {
     # Search
     "SEARCH_INDEX_DIR": None,  # instance/search-index when not set
     "SEARCH_PER_PAGE": 10,
-    "SEARCH_SYNC_INTERVAL": 0.5,
+    "SEARCH_SYNC_INTERVAL": 0.5,  # seconds between checks of the outbox for other writers' changes
     # A word found in more than this share of articles only adds to the score of articles
     # matching a rarer word of the query (libraries of at least SEARCH_COMMON_MIN_DOCS).
     "SEARCH_COMMON_SHARE": 0.2,
     "SEARCH_COMMON_MIN_DOCS": 200,
     "SEARCH_CACHE_SIZE": 512,  # answers to repeated queries kept per process
-    "SEARCH_CACHE_SECONDS": 60,  # seconds between checks of the outbox for other writers' changes
+    "SEARCH_CACHE_SECONDS": 60,  # how long a cached answer may be reused
+    # Processes for `flask search reindex` (whoosh writes one segment per process); a rebuild
+    # started inside a web worker, for a missing index, always uses one.
+    "SEARCH_BUILD_PROCS": min(4, os.cpu_count() or 1),
     # First admin (make run)
     "ADMIN_EMAIL": "admin@example.com",
     "ADMIN_PASSWORD": None,  # generated and printed once when not set

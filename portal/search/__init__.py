@@ -135,9 +135,9 @@ def sync(timeout: float = 5.0) -> int:
     return store().sync(timeout=timeout)
 
 
-def rebuild() -> int:
+def rebuild(procs: int | None = None) -> int:
     """Rebuild this node's index from the database; returns the number of articles."""
-    count = store().rebuild()
+    count = store().rebuild(procs=procs or int(current_app.config["SEARCH_BUILD_PROCS"]))
     store().close()
     return count
 

@@ -54,8 +54,15 @@ def document(article: Article) -> dict:
         "subcategory_slug": sub.slug if sub else "",
         "subcategory_name": sub.name if sub else "",
         "visibility": article.visibility,
-        "spell": " ".join([article.title, article.summary or "", body_text, *article.tag_names]),
+        "spell": _distinct_words(
+            article.title, article.summary or "", body_text, *article.tag_names
+        ),
     }
+
+
+def _distinct_words(*texts: str) -> str:
+    """Each word once: the spelling field only needs to know a word exists."""
+    return " ".join(dict.fromkeys(" ".join(texts).lower().split()))
 
 
 def indexable(article: Article | None) -> bool:
@@ -163,8 +170,13 @@ class IndexStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def rebuild(self) -> int:
-        """Write a fresh index from the database into a new folder and swap it in."""
+    def rebuild(self, procs: int = 1) -> int:
+        """Write a fresh index from the database into a new folder and swap it in.
+
+        With ``procs`` > 1 whoosh analyses in that many forked processes, each writing its
+        own segment (no final merge): about twice as fast on two cores. Forking is left to
+        command-line rebuilds; a web worker with threads rebuilds in one process.
+        """
         self.base.mkdir(parents=True, exist_ok=True)
         name = f"ix-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
         folder = self.base / name
@@ -173,7 +185,10 @@ class IndexStore:
         count = 0
         with Session(self._engine()) as session:
             high = session.scalar(select(func.max(SearchOutbox.id))) or 0
-            writer = ix.writer(limitmb=256)
+            if procs > 1:
+                writer = ix.writer(limitmb=256, procs=procs, multisegment=True)
+            else:
+                writer = ix.writer(limitmb=256)
             try:
                 for article in _published(session):
                     writer.add_document(**document(article))
