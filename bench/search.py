@@ -252,6 +252,8 @@ def run_bare_whoosh(queries, warm, category_slugs):
 
     from portal.search import query as sq
     from portal.search import store
+    from portal.search.index import WEIGHTING
+    from portal.search.schema import text_analyzer
 
     ix = store().index()
     everyone = wq.Term("visibility", "everyone")
@@ -263,21 +265,27 @@ def run_bare_whoosh(queries, warm, category_slugs):
 
     warm_built = [prepared(q) for q in warm]
     built = [prepared(q) for q in queries]
-    searcher = ix.searcher()
+    searcher = ix.searcher(weighting=WEIGHTING)
+    analyzer = text_analyzer()
+    fragmenter = highlight.ContextFragmenter(maxchars=180, surround=50)
+    formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", termclass="t")
 
     def one(query, flt):
         if query is None:
             return [], 0
-        # as the portal does now: no terms=True (with it, whoosh 2.7.4 turns off block
-        # skipping and len(results) counts documents the filter removed)
         results = searcher.search(query, limit=10, filter=flt)
         total = len(results)
-        results.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=50)
-        results.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", termclass="t")
+        terms = frozenset(
+            t.decode() if isinstance(t, bytes) else t
+            for _field, t in query.existing_terms(searcher.reader(), expand=True)
+        )
         slugs = []
         for hit in results:
             for name in ("symptoms", "summary", "body"):
-                if hit.highlights(name, top=2):
+                text = hit.get(name) or ""
+                if text and highlight.highlight(
+                    text, terms, analyzer, fragmenter, formatter, top=2, minscore=1
+                ):
                     break
             slugs.append(hit["slug"])
         return slugs, total

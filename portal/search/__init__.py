@@ -25,8 +25,10 @@ from portal.extensions import db
 from portal.search import query as q
 from portal.search.index import IndexStore
 from portal.search.models import SearchOutbox, SynonymGroup
+from portal.search.schema import text_analyzer
 
 log = logging.getLogger(__name__)
+_ANALYZER = text_analyzer()
 
 __all__ = [
     "SearchResults",
@@ -272,13 +274,12 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
         pages = -(-total // per_page)
         page_shown = max(1, min(pages, page))
         hits = searcher.search(query, limit=page_shown * per_page, **kwargs)
-        hits.fragmenter = highlight.ContextFragmenter(maxchars=180, surround=50)
-        hits.formatter = highlight.HtmlFormatter(tagname="mark", classname="hl", termclass="t")
         if facets:
             results.facets = {k: len(v) for k, v in hits.groups().items() if k}
         if total:
             offset = (page_shown - 1) * per_page
-            results.hits = [_hit(hit) for hit in hits[offset : offset + per_page]]
+            terms = _highlight_terms(searcher, query)
+            results.hits = [_hit(hit, terms) for hit in hits[offset : offset + per_page]]
     return results
 
 
@@ -335,11 +336,7 @@ def _common_terms(searcher, parsed: q.ParsedQuery) -> set[str]:
     if total < config["SEARCH_COMMON_MIN_DOCS"] or len(parsed.terms) < 2:
         return set()
     limit = total * config["SEARCH_COMMON_SHARE"]
-    return {
-        t
-        for t in parsed.terms
-        if max(reader.doc_frequency(f, t) for f in ("body", "symptoms", "title")) > limit
-    }
+    return {t for t in parsed.terms if reader.doc_frequency(q.FIELD, t) > limit}
 
 
 def _audience_filter(audience: str) -> wq.Query:
@@ -348,14 +345,28 @@ def _audience_filter(audience: str) -> wq.Query:
     return wq.Term("visibility", "everyone")
 
 
-def _hit(hit) -> Hit:
-    snippet = ""
-    # The symptoms are short and hold the words people type; the body, costly to highlight,
-    # only when the words are nowhere else.
+_FRAGMENTER = highlight.ContextFragmenter(maxchars=180, surround=50)
+_FORMATTER = highlight.HtmlFormatter(tagname="mark", classname="hl", termclass="t")
+
+
+def _snippet(hit, terms: frozenset[str]) -> str:
+    """Highlighted fragments: from the symptoms, which are short and hold the words people
+    type; the body, costly to highlight, only when the words are nowhere else."""
+    if not terms:
+        return ""
     for name in ("symptoms", "summary", "body"):
-        snippet = hit.highlights(name, top=2)
-        if snippet:
-            break
+        text = hit.get(name) or ""
+        if text:
+            found = highlight.highlight(
+                text, terms, _ANALYZER, _FRAGMENTER, _FORMATTER, top=2, minscore=1
+            )
+            if found:
+                return found
+    return ""
+
+
+def _hit(hit, terms: frozenset[str]) -> Hit:
+    snippet = _snippet(hit, terms)
     return Hit(
         article_id=hit["article_id"],
         slug=hit["slug"],
@@ -368,6 +379,15 @@ def _hit(hit) -> Hit:
         # Whoosh's HtmlFormatter escapes the text around the <mark> tags it adds.
         snippet=Markup(snippet) if snippet else escape(hit.get("summary", "")),  # noqa: S704
         score=round(float(hit.score or 0.0), 4),
+    )
+
+
+def _highlight_terms(searcher, query: wq.Query) -> frozenset[str]:
+    """The index terms the query matched, prefixes expanded (what a snippet marks)."""
+    return frozenset(
+        text.decode("utf-8") if isinstance(text, bytes) else text
+        for field_name, text in query.existing_terms(searcher.reader(), expand=True)
+        if field_name == q.FIELD
     )
 
 

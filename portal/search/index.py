@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index as windex
+from whoosh import scoring
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
@@ -26,37 +27,50 @@ from portal.articles.models import Article
 from portal.articles.shape import symptoms
 from portal.markdown import plain_text
 from portal.search.models import SearchOutbox
-from portal.search.schema import build_schema
+from portal.search.schema import FIELD_BOOSTS, SCHEMA_VERSION, build_schema, pack_sections
 
 log = logging.getLogger(__name__)
 
+# BM25 over the weighted field. Title words weigh 5 and body words 1, so a K1 larger than
+# the usual 1.2 keeps that difference from saturating away: on bench/relevance.py, K1 1.2
+# put the right article first for 93.7% of queries, 3 to 8 for 96.5% to 97.9% (4 chosen).
+WEIGHTING = scoring.BM25F(B=0.75, K1=4.0)
+
 CURRENT = "CURRENT"
 APPLIED = "applied"
+VERSION = "version"
 
 
 def document(article: Article) -> dict:
     """The index document for one published article."""
     body_text = plain_text(article.body_md)
+    symptoms_text = plain_text(symptoms(article.body_md))
     category = article.category
     sub = article.subcategory
+    tags = " ".join(article.tag_names)
+    sections = {
+        "title": article.title,
+        "symptoms": symptoms_text,
+        "summary": article.summary or "",
+        "tags": tags,
+        "category": " ".join(c.name for c in (category, sub) if c is not None),
+        "body": body_text,
+    }
     return {
         "id": str(article.id),
         "article_id": article.id,
         "slug": article.slug,
         "title": article.title,
         "summary": article.summary or "",
-        "symptoms": plain_text(symptoms(article.body_md)),
+        "symptoms": symptoms_text,
         "body": body_text,
-        "tags": " ".join(article.tag_names),
-        "category": " ".join(c.name for c in (category, sub) if c is not None),
+        "content": pack_sections([(text, FIELD_BOOSTS[name]) for name, text in sections.items()]),
         "category_slug": category.slug if category else "",
         "category_name": category.name if category else "",
         "subcategory_slug": sub.slug if sub else "",
         "subcategory_name": sub.name if sub else "",
         "visibility": article.visibility,
-        "spell": _distinct_words(
-            article.title, article.summary or "", body_text, *article.tag_names
-        ),
+        "spell": _distinct_words(article.title, article.summary or "", body_text, tags),
     }
 
 
@@ -104,6 +118,11 @@ class IndexStore:
             name = self.current_name()
         if self._ix is None or self._ix_name != name:
             with self._lock:
+                if self._version(name) != SCHEMA_VERSION:
+                    # built by an older release: its fields and analysis no longer match
+                    log.warning("search index %s has an old layout; rebuilding", name)
+                    self.rebuild()
+                    name = self.current_name()
                 self._ix = self._open(name)
                 self._ix_name = name
         return self._ix
@@ -130,7 +149,7 @@ class IndexStore:
         if searcher is None or getattr(local, "ix_name", None) != self._ix_name:
             if searcher is not None:
                 searcher.close()
-            searcher = ix.searcher()
+            searcher = ix.searcher(weighting=WEIGHTING)
         else:
             try:
                 searcher = searcher.refresh()
@@ -144,13 +163,19 @@ class IndexStore:
         self._ix = None
         if self.current_name() is None:
             self.rebuild()
-        return self.index().searcher()
+        return self.index().searcher(weighting=WEIGHTING)
 
     def close(self) -> None:
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None:
             searcher.close()
             self._local.searcher = None
+
+    def _version(self, name: str | None) -> str | None:
+        try:
+            return (self.base / name / VERSION).read_text().strip()
+        except (OSError, TypeError):
+            return None
 
     # -- applied position ----------------------------------------------------------------
 
@@ -199,6 +224,7 @@ class IndexStore:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
         self._write_applied(name, high)
+        (folder / VERSION).write_text(SCHEMA_VERSION)
         tmp = self.base / f"{CURRENT}.{uuid.uuid4().hex}"
         tmp.write_text(name)
         os.replace(tmp, self.base / CURRENT)
@@ -281,7 +307,7 @@ class IndexStore:
         """Compare the index with the database: slugs missing from it and extra in it."""
         with Session(self._engine()) as session:
             expected = {str(a.id): a.slug for a in session.scalars(select(Article)) if indexable(a)}
-        with self.index().searcher() as searcher:
+        with self.index().searcher(weighting=WEIGHTING) as searcher:
             present = {doc["id"]: doc["slug"] for doc in searcher.all_stored_fields()}
         return {
             "missing": sorted(expected[i] for i in expected.keys() - present.keys()),

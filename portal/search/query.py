@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from portal.search.schema import FIELD_BOOSTS, PHRASE_FIELDS, text_analyzer, word_analyzer
+from portal.search.schema import text_analyzer, word_analyzer
+
+FIELD = "content"  # one weighted field holds every section (schema.WeightedSections)
 
 MAX_INPUT = 2000
 MAX_TERMS = 24
@@ -86,11 +88,11 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def term_clause(term: str, boost: float = 1.0) -> wq.Query:
-    return wq.Or([wq.Term(f, term, boost=b * boost) for f, b in FIELD_BOOSTS.items()])
+    return wq.Term(FIELD, term, boost=boost)
 
 
 def phrase_clause(terms: list[str], boost: float = 1.0) -> wq.Query:
-    return wq.Or([wq.Phrase(f, terms, boost=FIELD_BOOSTS[f] * boost) for f in PHRASE_FIELDS])
+    return wq.Phrase(FIELD, terms, boost=boost)
 
 
 def build(
@@ -110,9 +112,7 @@ def build(
     clauses: list[wq.Query] = [term_clause(t) for t in rare]
     clauses += [term_clause(t, 0.9) for t in corrected or [] if t not in parsed.terms]
     clauses += [phrase_clause(p, boost=1.5) for p in parsed.phrases]
-    clauses += [
-        wq.Or([wq.Prefix(f, p, boost=b) for f, b in FIELD_BOOSTS.items()]) for p in parsed.prefixes
-    ]
+    clauses += [wq.Prefix(FIELD, p) for p in parsed.prefixes]
     for alternative in expand_synonyms(parsed, synonyms or []):
         clauses.append(
             term_clause(alternative[0], 0.8)

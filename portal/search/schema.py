@@ -5,13 +5,14 @@ from __future__ import annotations
 from whoosh.analysis import (
     STOP_WORDS,
     CharsetFilter,
+    Composable,
     Filter,
     LowercaseFilter,
     RegexTokenizer,
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # "can't", "won't" and "doesn't" are how people write, "cant" and "wont" how they type:
@@ -57,22 +58,70 @@ FIELD_BOOSTS: dict[str, float] = {
     "category": 1.0,
     "body": 1.0,
 }
-TEXT_FIELDS = tuple(FIELD_BOOSTS)
-PHRASE_FIELDS = ("title", "symptoms", "summary", "body")
+# Positions left between sections, so a phrase never spans the end of one and the next.
+SECTION_GAP = 100
+# Bumped whenever the schema or the analysis changes: a node whose index was built with
+# another version rebuilds it from the database on start.
+SCHEMA_VERSION = "2"
+
+
+# Whoosh hands a field's value to its analyzer only when it is a string (a list would be
+# taken as ready-made tokens), so the sections travel in one string between these marks.
+_SECTION = "\x1e"
+_WEIGHT = "\x1f"
+
+
+def pack_sections(sections: list[tuple[str, float]]) -> str:
+    """One string holding (text, weight) sections, for the weighted field."""
+    clean = (
+        (text.replace(_SECTION, " ").replace(_WEIGHT, " "), weight) for text, weight in sections
+    )
+    return "".join(f"{_SECTION}{weight:g}{_WEIGHT}{text}" for text, weight in clean if text)
+
+
+def unpack_sections(value: str) -> list[tuple[str, float]]:
+    """The (text, weight) sections of a packed string; plain text is one section of 1."""
+    if not value.startswith(_SECTION):
+        return [(value, 1.0)]
+    sections = []
+    for part in value.split(_SECTION)[1:]:
+        weight, _, text = part.partition(_WEIGHT)
+        sections.append((text, float(weight)))
+    return sections
+
+
+class WeightedSections(Composable):
+    """Index one field from (text, weight) sections: each word's weight in the posting is
+    the sum of the weights of the sections it appears in, so one posting list per word
+    carries title, symptoms, summary, tags, category and body with their boosts (BM25F)
+    instead of six lists to walk and score per word of a query."""
+
+    def __init__(self) -> None:
+        self.inner = text_analyzer()
+
+    def __call__(self, value, positions=False, start_pos=0, **kwargs):
+        kwargs.pop("boost", None)
+        pos = start_pos
+        for text, weight in unpack_sections(value):
+            last = pos
+            for token in self.inner(text, positions=positions, start_pos=pos, **kwargs):
+                token.boost = weight
+                if positions:
+                    last = token.pos
+                yield token
+            pos = last + SECTION_GAP
 
 
 def build_schema() -> Schema:
-    analyzer = text_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         article_id=NUMERIC(stored=True),
         slug=ID(stored=True),
-        title=TEXT(analyzer=analyzer, stored=True),
-        summary=TEXT(analyzer=analyzer, stored=True),
-        symptoms=TEXT(analyzer=analyzer, stored=True),
-        body=TEXT(analyzer=analyzer, stored=True),
-        tags=TEXT(analyzer=analyzer, phrase=False),
-        category=TEXT(analyzer=analyzer, phrase=False),
+        title=STORED(),
+        summary=STORED(),
+        symptoms=STORED(),
+        body=STORED(),
+        content=TEXT(analyzer=WeightedSections()),
         category_slug=ID(stored=True, sortable=True),
         category_name=ID(stored=True),
         subcategory_slug=ID(stored=True, sortable=True),

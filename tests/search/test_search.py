@@ -163,6 +163,34 @@ def test_deleted_index_is_rebuilt_from_the_database(app, library):
     assert Path(app.config["SEARCH_INDEX_DIR"]).is_dir()
 
 
+def test_index_built_by_an_older_release_is_rebuilt(app, library):
+    store = search.store()
+    search.search("printer", EVERYONE)
+    old = store.current_name()
+    (Path(app.config["SEARCH_INDEX_DIR"]) / old / "version").write_text("1")
+    store._ix = None
+    store.close()
+    assert search.search("printer", EVERYONE).hits[0].slug == library["printer"].slug
+    assert store.current_name() != old
+
+
+def test_phrase_does_not_join_the_end_of_one_section_to_the_next(make_article):
+    # the title ends with "jam", the symptoms start with "tray"
+    make_article(title="Copier paper jam", symptoms="Tray two is empty")
+    joined = make_article(title="Other", symptoms="A jam tray warning shows")
+    results = search.search('"jam tray"', EVERYONE)
+    assert [hit.slug for hit in results.hits] == [joined.slug]
+
+
+def test_word_in_the_title_outranks_the_same_word_in_the_body(make_article):
+    in_body = make_article(
+        title="Laptop fan noise", symptoms="Loud fan", step="Check the docking station."
+    )
+    in_title = make_article(title="Docking station not detected", symptoms="No screens")
+    slugs = [hit.slug for hit in search.search("docking station", EVERYONE).hits]
+    assert slugs == [in_title.slug, in_body.slug]
+
+
 # Whoosh leaves the corrupt TOC file's handle open when it refuses to read it.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_corrupt_index_is_rebuilt(app, library):
