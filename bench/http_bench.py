@@ -399,7 +399,7 @@ def build_library(args, workdir: Path, env: dict[str, str]) -> int:
     from portal.extensions import db
 
     rng = random.Random(args.seed)
-    articles = [synthetic.article(rng, i) for i in range(args.articles)]
+    articles, _items = synthetic.library(rng, args.articles, args.vocabulary)
     html = bench_search.render_all([a.body_md for a in articles])
     app = create_app(
         {
@@ -429,10 +429,13 @@ def query_paths(args, count: int, seed: int) -> tuple[list[str], list[str]]:
     from portal.articles.services import slugify
 
     slugs = {name: slugify(name) for name, _ in synthetic.categories()}
+    items = None
+    if args.library == "synthetic":
+        items = synthetic.library_items(random.Random(args.seed), args.articles, args.vocabulary)
     rng = random.Random(seed)
     seen: dict[tuple[str, str | None], None] = {}
     for _ in range(count * 20):
-        q = synthetic.query(rng)
+        q = synthetic.query(rng, items)
         seen.setdefault((q.text, slugs.get(q.category) if q.category else None), None)
         if len(seen) >= count:
             break
@@ -641,6 +644,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=2000, help="distinct queries in rotation")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--vocabulary", choices=("wide", "narrow"), default="wide", help="see bench/search.py"
+    )
     args = parser.parse_args(argv)
     if min(args.articles, args.concurrency, args.workers, args.threads, args.queries) < 1:
         parser.error("--articles, --concurrency, --workers, --threads, --queries must be >= 1")

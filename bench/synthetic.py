@@ -713,6 +713,83 @@ _TYPED_EXTRAS = ["error", "help", "how to", "after update", "on mac", "at home",
 _KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
 
 
+# -- a wide vocabulary: the named things a large library is about ------------------------
+# A library of thousands of articles is not thousands of rewordings of a few hundred
+# problems: it covers many named systems, devices, sites and rooms, and people name them
+# when they search ("harvoc portal password expired"). With ``vocabulary="wide"`` every
+# article is about one such named item (about four articles per item) and most queries name
+# one, so a query matches a realistic share of the library instead of a third of it.
+
+_ONSETS = ["b", "br", "c", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "qu", "r"]
+_ONSETS += ["s", "st", "t", "tr", "v", "w", "z", "ch", "sh", "th"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou", "y", "io"]
+_CODAS = ["", "", "n", "r", "l", "x", "s", "m", "nd", "rk", "st"]
+_VENDORS = ["Kyocera", "Brother", "Xerox", "Ricoh", "Lexmark", "Epson", "Dell", "Lenovo", "HP"]
+_VENDORS += ["Samsung", "Fujitsu", "Toshiba", "Zebra", "Poly", "Jabra", "Logitech", "Yealink"]
+ITEM_KINDS: dict[str, list[str]] = {
+    "Accounts and passwords": ["{Name} portal", "{Name} HR system", "{Name} finance system"],
+    "Multi-factor authentication": ["{Name} sign-in", "{Name} partner portal"],
+    "Email and calendar": ["{Name} shared mailbox", "{Name} room calendar", "{Name} team list"],
+    "Printing and scanning": ["{Vendor} {Model} printer", "{Vendor} {Model} scanner"],
+    "Network and Wi-Fi": ["{Name} House Wi-Fi", "{Name} floor {floor} network"],
+    "VPN and remote access": ["{Name} gateway", "{Name} remote desktop pool"],
+    "Laptops and desktops": ["{Vendor} {Model} laptop", "{Vendor} {Model} dock"],
+    "Mobile devices": ["{Name} app", "{Vendor} {Model} phone"],
+    "Software and apps": ["{Name} {major}", "{Name} add-in", "{Name} client"],
+    "Files and storage": ["{Name} team site", "{Name} share", "{Name} archive"],
+    "Security": ["{Name} alert", "{Name} certificate", "{Name} agent"],
+    "Phones and meetings": ["{Name} meeting room", "{Vendor} {Model} headset"],
+}
+ITEM_LINES = [
+    "{item} is looked after by the {team} team, who post planned changes on the intranet.",
+    "Version {version} of {item} changed [the sign-in screen|where settings live|its menus].",
+    "Logs for {item} are kept under C:\\ProgramData\\{name}\\logs for a week.",
+    "{item} is used at the {site} office and by people working from home.",
+    "The {team} team owns {item}; name it in the incident so it reaches them at once.",
+]
+
+
+def _name(rng: random.Random) -> str:
+    parts = [rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.choice([2, 2, 3]))]
+    return ("".join(parts) + rng.choice(_CODAS)).capitalize()
+
+
+def _model(rng: random.Random) -> str:
+    letters = "".join(rng.choice("ABCDEFGHKLMPRSTVXZ") for _ in range(rng.choice([1, 2])))
+    return f"{letters}{rng.randrange(100, 9999)}{rng.choice(['', '', 'i', 'dn', 'x', 'ci'])}"
+
+
+@dataclass
+class Item:
+    category: str
+    name: str  # as written in articles, e.g. "Trelvo portal"
+    words: list[str]  # what people type of it, e.g. ["trelvo"]
+
+
+def inventory(rng: random.Random, size: int) -> dict[str, list[Item]]:
+    """``size`` named items spread over the categories (names are unique)."""
+    seen: set[str] = set()
+    items: dict[str, list[Item]] = {name: [] for name in CATALOGUE}
+    while sum(map(len, items.values())) < size:
+        category = rng.choice(list(CATALOGUE))
+        kind = rng.choice(ITEM_KINDS[category])
+        proper = _name(rng)
+        model = _model(rng)
+        name = kind.format(
+            Name=proper,
+            Vendor=rng.choice(_VENDORS),
+            Model=model,
+            floor=rng.randint(1, 12),
+            major=rng.randint(2, 12),
+        )
+        if name in seen:
+            continue
+        seen.add(name)
+        typed = [proper.lower()] if "{Name}" in kind else [model.lower()]
+        items[category].append(Item(category, name, typed))
+    return items
+
+
 # -- articles ------------------------------------------------------------------------------
 
 
@@ -755,12 +832,18 @@ def _fill(template: str, ctx: dict[str, str], rng: random.Random | None = None) 
     return template.format(**ctx)
 
 
-def article(rng: random.Random, number: int) -> Generated:
-    """One article; ``number`` only makes the slug unique."""
+def article(
+    rng: random.Random, number: int, items: dict[str, list[Item]] | None = None
+) -> Generated:
+    """One article; ``number`` only makes the slug unique. With ``items`` (see
+    ``inventory``) the article is about one named item of its category."""
     category = rng.choice(list(CATALOGUE))
     spec = CATALOGUE[category]
     sub = rng.choice(list(spec["subs"]))
     thing = rng.choice(spec["subs"][sub])
+    item = rng.choice(items[category]) if items and items[category] else None
+    if item is not None:
+        thing = f"{item.name} {thing}"
     ctx = {
         "thing": thing,
         "menu": rng.choice(spec["menus"]),
@@ -772,6 +855,13 @@ def article(rng: random.Random, number: int) -> Generated:
         "extension": str(rng.randint(2000, 2999)),
         "when": rng.choice(WHEN),
     }
+    if item is not None:
+        ctx |= {
+            "item": item.name,
+            "name": item.name.split()[0],
+            "team": _name(rng),
+            "site": _name(rng),
+        }
     symptom = rng.choice(spec["symptoms"] + GENERIC_SYMPTOMS)
     title = _fill(symptom, ctx, rng) + rng.choice(QUALIFIERS)
     title = title[0].upper() + title[1:]
@@ -794,6 +884,8 @@ def article(rng: random.Random, number: int) -> Generated:
         )
     applies = rng.sample(PLATFORMS, k=rng.randint(2, 3))
     causes = [*rng.sample(spec["causes"], k=2)]
+    if item is not None:
+        causes += rng.sample(ITEM_LINES, k=2)
     steps = [*rng.sample(spec["steps"], k=4), rng.choice(GENERIC_STEPS)]
     rng.shuffle(steps)
     filled: dict[str, str] = {}
@@ -825,7 +917,7 @@ def article(rng: random.Random, number: int) -> Generated:
         roll = rng.random()
         if roll < 0.5 and spare_steps and len(steps) < 14:
             steps.insert(rng.randint(0, len(steps)), rng.choice(spare_steps))
-        elif roll < 0.7 and spare_causes and len(causes) < 5:
+        elif roll < 0.7 and spare_causes and len(causes) < (7 if item else 5):
             causes.append(rng.choice(spare_causes))
         elif roll < 0.85 and len(more) < len(MORE_HELP):
             more.append(rng.choice([m for m in MORE_HELP if m not in more]))
@@ -836,6 +928,8 @@ def article(rng: random.Random, number: int) -> Generated:
     fix = fill(rng.choice(spec["steps"])).rstrip(".")
     summary = f"{title}. {fix[0].upper()}{fix[1:]}, {rng.choice(SUMMARY_ENDINGS)}"
     tags = list(dict.fromkeys([slugify(thing), slugify(sub), *(slugify(t) for t in typed[:2])]))
+    if item is not None:
+        tags = [slugify(item.name), *tags]
     return Generated(
         slug=f"{slugify(title)}-{number}",
         title=title[:200],
@@ -875,13 +969,16 @@ def _typo(rng: random.Random, word: str) -> str:
     return word[:i] + rng.choice(_KEYBOARD) + word[i + 1 :]
 
 
-def query(rng: random.Random) -> Query:
-    """One query as people type it: 1 to 5 words, sometimes a typo, a phrase or a prefix."""
+def query(rng: random.Random, items: dict[str, list[Item]] | None = None) -> Query:
+    """One query as people type it: 1 to 5 words, sometimes a typo, a phrase or a prefix.
+    With ``items``, seven queries in ten name an item of the library."""
     category = rng.choice(list(CATALOGUE))
     spec = CATALOGUE[category]
     thing = rng.choice(spec["subs"][rng.choice(list(spec["subs"]))])
     typed = rng.choice(spec["typed"])
     thing_words, typed_words = _words(thing), _words(typed)
+    if items and items[category] and rng.random() < 0.7:
+        thing_words = [*rng.choice(items[category]).words, *thing_words]
     if rng.random() < 0.15:
         typed_words += _words(rng.choice(_TYPED_EXTRAS))
     size = rng.choices([1, 2, 3, 4, 5], weights=[15, 30, 28, 17, 10])[0]
@@ -924,5 +1021,26 @@ def query(rng: random.Random) -> Query:
     return Query(text=text, kind=kind, category=cat)
 
 
-def queries(rng: random.Random, count: int) -> list[Query]:
-    return [query(rng) for _ in range(count)]
+def queries(
+    rng: random.Random, count: int, items: dict[str, list[Item]] | None = None
+) -> list[Query]:
+    return [query(rng, items) for _ in range(count)]
+
+
+def library(
+    rng: random.Random, count: int, vocabulary: str = "wide"
+) -> tuple[list[Generated], dict[str, list[Item]] | None]:
+    """``count`` articles and, for the wide vocabulary, the named items they are about
+    (pass them to ``queries``). "narrow" is the first generator: a few hundred problems
+    reworded, where a median query matches about a tenth of the library."""
+    if vocabulary not in ("wide", "narrow"):
+        raise ValueError(f"unknown vocabulary {vocabulary!r}")
+    items = library_items(rng, count, vocabulary)
+    return [article(rng, i, items) for i in range(count)], items
+
+
+def library_items(
+    rng: random.Random, count: int, vocabulary: str = "wide"
+) -> dict[str, list[Item]] | None:
+    """The named items ``library`` would draw first from the same rng, without the articles."""
+    return inventory(rng, max(24, count // 4)) if vocabulary == "wide" else None

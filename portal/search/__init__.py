@@ -268,7 +268,10 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
         # through Python union matchers. search_page would count it again.
         total = len(_matching(searcher, query) & allowed)
         results.total = total
-        kwargs = {"filter": allowed}
+        # optimize=False: whoosh 2.7.4's block-quality skipping can loop forever in
+        # AndMaybe/Or matchers when its per-block score bounds are loose (seen with K1=4 on
+        # "zivou user account"); it skipped no block on our queries anyway.
+        kwargs = {"filter": allowed, "optimize": False}
         if facets:
             kwargs["groupedby"] = sorting.FieldFacet("category_slug")
         pages = -(-total // per_page)
