@@ -243,12 +243,16 @@ def run_portal(queries, warm, category_slugs):
     return times, tops, totals, corrected, cached
 
 
-def run_bare_whoosh(queries, warm, category_slugs):
+def run_bare_whoosh(queries, warm, category_slugs, all_words: bool = False):
     """Bare Whoosh on the portal's index: queries prebuilt with portal.search.query
     (build(parse(text)), not timed), a kept-open searcher, limit=10, the same audience
-    and category filters, the total count and the same highlights for the top 10."""
+    and category filters, the total count and the same highlights for the top 10.
+
+    ``all_words``: queries from whoosh's own QueryParser instead, whose default requires
+    every word (as SQLite FTS5's does), where the portal ranks partial matches too."""
     from whoosh import highlight
     from whoosh import query as wq
+    from whoosh.qparser import QueryParser
 
     from portal.search import query as sq
     from portal.search import store
@@ -258,9 +262,13 @@ def run_bare_whoosh(queries, warm, category_slugs):
     ix = store().index()
     everyone = wq.Term("visibility", "everyone")
 
+    parser = QueryParser(sq.FIELD, ix.schema)
+
     def prepared(q):
         slug = category_slugs.get(q.category)
         flt = wq.And([everyone, wq.Term("category_slug", slug)]) if slug else everyone
+        if all_words:
+            return parser.parse(q.text), flt
         return sq.build(sq.parse(q.text)), flt
 
     warm_built = [prepared(q) for q in warm]
@@ -343,13 +351,20 @@ def build_fts5(path: Path, docs: list[tuple]) -> tuple[sqlite3.Connection, float
     return conn, time.perf_counter() - start
 
 
-def fts5_match(text: str) -> str:
-    """An FTS5 OR query of the quoted words: never a syntax error."""
+def fts5_match(text: str, all_words: bool = False) -> str:
+    """An FTS5 OR query of the quoted words (AND with ``all_words``): never a syntax error."""
     words = dict.fromkeys(re.findall(r"\w+", text.lower()))
-    return " OR ".join(f'"{w}"' for w in words)
+    return (" AND " if all_words else " OR ").join(f'"{w}"' for w in words)
 
 
-def run_fts5(conn: sqlite3.Connection, queries, warm, category_slugs, full: bool = False):
+def run_fts5(
+    conn: sqlite3.Connection,
+    queries,
+    warm,
+    category_slugs,
+    full: bool = False,
+    all_words: bool = False,
+):
     """bm25() top 10 with the audience (and category) filter. ``full`` adds what the portal
     also returns: a snippet per hit and the total number of matches."""
     weights = ", ".join(str(w) for w in FTS5_WEIGHTS)
@@ -357,7 +372,7 @@ def run_fts5(conn: sqlite3.Connection, queries, warm, category_slugs, full: bool
     base = "FROM docs WHERE docs MATCH ? AND visibility = 'everyone'"
 
     def one(q):
-        match = fts5_match(q.text)
+        match = fts5_match(q.text, all_words)
         if not match:
             return [], 0
         slug = category_slugs.get(q.category)
@@ -637,6 +652,9 @@ def run(args, workdir: Path) -> int:
         # 6. bare Whoosh on the same index
         note("bare whoosh")
         whoosh_t, whoosh_top, whoosh_total = run_bare_whoosh(queries, warm, category_slugs)
+        whoosh_and_t, _, whoosh_and_total = run_bare_whoosh(
+            queries, warm, category_slugs, all_words=True
+        )
         # 7. SQLite FTS5
         note("sqlite fts5")
         docs = fts5_documents()
@@ -644,6 +662,7 @@ def run(args, workdir: Path) -> int:
     del docs
     fts_t, fts_top = run_fts5(fts_conn, queries, warm, category_slugs)
     fts_full_t, _ = run_fts5(fts_conn, queries, warm, category_slugs, full=True)
+    fts_and_t, _ = run_fts5(fts_conn, queries, warm, category_slugs, all_words=True)
     fts_conn.close()
 
     # 8. the JSON API in process, and (--http) through gunicorn
@@ -672,6 +691,7 @@ def run(args, workdir: Path) -> int:
     # -- report
     portal_s, whoosh_s = summary(portal_t), summary(whoosh_t)
     fts_s, fts_full_s, api_s = summary(fts_t), summary(fts_full_t), summary(api_t)
+    whoosh_and_s, fts_and_s = summary(whoosh_and_t), summary(fts_and_t)
     cached_s = summary(cached_t)
     http_s = summary(http_t) if http_t else None
     kinds = {k: sum(q.kind == k for q in queries) for k in ("plain", "typo", "phrase", "prefix")}
@@ -679,6 +699,7 @@ def run(args, workdir: Path) -> int:
     zero = sum(t == 0 for t in portal_total)
     public = max(1, n - staff)
     match_pct = [100.0 * t / public for t in portal_total]
+    all_words_breadth = statistics.median(100.0 * t / public for t in whoosh_and_total)
     p = print
     p()
     p(
@@ -710,6 +731,8 @@ def run(args, workdir: Path) -> int:
     p(line("bare Whoosh + highlights", whoosh_s, ref_note("whoosh_p95_ms", n)))
     p(line("SQLite FTS5 bm25() top 10", fts_s, ref_note("fts5_p95_ms", n)))
     p(line("  FTS5 + snippet() + count", fts_full_s))
+    p(line("bare Whoosh, all words required", whoosh_and_s, "whoosh's QueryParser default"))
+    p(line("FTS5, all words required", fts_and_s, "FTS5's default"))
     p(line("portal, repeated query (cache)", cached_s, "target: p95 within 2x of FTS5's"))
     p(line("API, Flask test client", api_s))
     if http_s:
@@ -745,6 +768,7 @@ def run(args, workdir: Path) -> int:
         f"  breadth: a query matches a median {statistics.median(match_pct):.0f}% of the public "
         f"articles (p95 {pct(match_pct, 95):.0f}%); every match is scored, so broad queries cost"
     )
+    p(f"  with all words required a query matches a median {all_words_breadth:.1f}% of them")
     p(f"  errors: API test client {api_errors}, gunicorn {http_errors}")
     p()
     found_txt = ", ".join(f"{r['ms']:.0f}" if r["ms"] else "not found" for r in saves)
@@ -777,6 +801,9 @@ def run(args, workdir: Path) -> int:
         "whoosh_query": "portal.search.query.build(parse(text)), prebuilt",
         "ratio_portal_whoosh_p95": r2(portal_s["p95"] / whoosh_s["p95"]),
         "fts5_build_s": r2(fts5_build_s),
+        "whoosh_all_words_p95_ms": r2(whoosh_and_s["p95"]),
+        "fts5_all_words_p95_ms": r2(fts_and_s["p95"]),
+        "all_words_match_pct_median": r2(all_words_breadth),
         "fts5_p50_ms": r2(fts_s["p50"]),
         "fts5_p95_ms": r2(fts_s["p95"]),
         "fts5_full_p95_ms": r2(fts_full_s["p95"]),
