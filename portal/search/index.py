@@ -211,9 +211,9 @@ class IndexStore:
         with Session(self._engine()) as session:
             high = session.scalar(select(func.max(SearchOutbox.id))) or 0
             if procs > 1:
-                writer = ix.writer(limitmb=256, procs=procs, multisegment=True)
+                writer = ix.writer(limitmb=256, procs=procs, multisegment=True, compound=False)
             else:
-                writer = ix.writer(limitmb=256)
+                writer = ix.writer(limitmb=256, compound=False)
             try:
                 for article in _published(session):
                     writer.add_document(**document(article))
@@ -275,7 +275,7 @@ class IndexStore:
             if not rows:
                 return 0
             try:
-                writer = ix.writer(timeout=timeout)
+                writer = ix.writer(timeout=timeout, compound=False)
             except LockError:
                 return 0
             try:
