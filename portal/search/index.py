@@ -152,7 +152,12 @@ class IndexStore:
             searcher = ix.searcher(weighting=WEIGHTING)
         else:
             try:
-                searcher = searcher.refresh()
+                if ix.latest_generation() != searcher.reader().generation():
+                    # A new searcher rather than whoosh's refresh(), which keys the segment
+                    # readers it may reuse by generation, so with several segments all but
+                    # one are dropped without being closed and their files stay open.
+                    searcher.close()
+                    searcher = ix.searcher(weighting=WEIGHTING)
             except (FileNotFoundError, OSError):
                 searcher = self._reopen_after_failure()
         local.searcher = searcher
