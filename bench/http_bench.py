@@ -102,13 +102,13 @@ def flask_cli(env: dict[str, str], *args: str) -> str:
 
 
 def proc_status(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of a process in MB, from /proc/<pid>/status."""
+    """VmRSS, VmHWM and RssAnon (private, not file-backed) of a process in MB."""
     out: dict[str, float] = {}
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
                 key, _, value = line.partition(":")
-                if key in ("VmRSS", "VmHWM"):
+                if key in ("VmRSS", "VmHWM", "RssAnon"):
                     out[key] = int(value.split()[0]) / 1024.0
     except OSError:
         pass
@@ -578,7 +578,8 @@ def report(args, results, portal_memory, bare_memory, articles, build_s, setting
         "  RSS per portal worker after its runs: "
         + ", ".join(
             f"pid {m['pid']} {m.get('VmRSS', float('nan')):.0f} MB "
-            f"(peak {m.get('VmHWM', float('nan')):.0f})"
+            f"(peak {m.get('VmHWM', float('nan')):.0f}, "
+            f"private {m.get('RssAnon', float('nan')):.0f})"
             for m in portal_memory
         )
         + f"; target < {TARGET_RSS_MB:g} MB: {verdict(bool(rss) and max(rss) < TARGET_RSS_MB)}"
