@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
-from whoosh import highlight
+from whoosh import highlight, sorting
 from whoosh import query as wq
 
 from portal.access import STAFF
@@ -266,35 +266,24 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
         # filter query into a bit set on every search); the total is counted from the
         # matching documents of each clause, as whoosh's own count re-runs the whole query
         # through Python union matchers. search_page would count it again.
-        matched = _matching(searcher, query) & allowed
-        results.total = total = len(matched)
+        total = len(_matching(searcher, query) & allowed)
+        results.total = total
         # optimize=False: whoosh 2.7.4's block-quality skipping can loop forever in
         # AndMaybe/Or matchers when its per-block score bounds are loose (seen with K1=4 on
         # "zivou user account"); it skipped no block on our queries anyway.
         kwargs = {"filter": allowed, "optimize": False}
+        if facets:
+            kwargs["groupedby"] = sorting.FieldFacet("category_slug")
         pages = -(-total // per_page)
         page_shown = max(1, min(pages, page))
         hits = searcher.search(query, limit=page_shown * per_page, **kwargs)
         if facets:
-            results.facets = _facets(searcher, matched)
+            results.facets = {k: len(v) for k, v in hits.groups().items() if k}
         if total:
             offset = (page_shown - 1) * per_page
             terms = _highlight_terms(searcher, query)
             results.hits = [_hit(hit, terms) for hit in hits[offset : offset + per_page]]
     return results
-
-
-def _facets(searcher, docnums: set[int]) -> dict[str, int]:
-    """How many of these documents each category holds. Counted from the category column
-    of the documents already matched: whoosh's groupedby would collect and score every
-    match again."""
-    column = searcher.reader().column_reader("category_slug", translate=True)
-    counts: dict[str, int] = {}
-    for docnum in docnums:
-        slug = column[docnum]
-        if slug:
-            counts[slug] = counts.get(slug, 0) + 1
-    return counts
 
 
 def _searcher_cache(searcher) -> dict:
