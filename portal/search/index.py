@@ -146,29 +146,40 @@ class IndexStore:
         ix = self.index()
         local = self._local
         searcher = getattr(local, "searcher", None)
-        if searcher is None or getattr(local, "ix_name", None) != self._ix_name:
-            if searcher is not None:
-                searcher.close()
-            searcher = ix.searcher(weighting=WEIGHTING)
-        else:
+        stale = searcher is None or getattr(local, "ix_name", None) != self._ix_name
+        for attempt in range(5):
             try:
-                if ix.latest_generation() != searcher.reader().generation():
-                    # A new searcher rather than whoosh's refresh(), which keys the segment
-                    # readers it may reuse by generation, so with several segments all but
-                    # one are dropped without being closed and their files stay open.
+                if not stale and ix.latest_generation() == searcher.reader().generation():
+                    break
+                # A new searcher rather than whoosh's refresh(), which keys the segment
+                # readers it may reuse by generation, so with several segments all but one
+                # are dropped without being closed and their files stay open.
+                if searcher is not None:
                     searcher.close()
-                    searcher = ix.searcher(weighting=WEIGHTING)
-            except (FileNotFoundError, OSError):
-                searcher = self._reopen_after_failure()
+                searcher = None
+                searcher = _pinned(ix.searcher(weighting=WEIGHTING))
+                break
+            except (OSError, TypeError):
+                # another process merged segments and removed their files in between
+                time.sleep(0.01 * (attempt + 1))
+                ix = self._reload()
+                stale = True
+        else:
+            searcher = self._reopen_after_failure()
         local.searcher = searcher
         local.ix_name = self._ix_name
         return searcher
+
+    def _reload(self):
+        with self._lock:
+            self._ix = None
+        return self.index()
 
     def _reopen_after_failure(self) -> Searcher:
         self._ix = None
         if self.current_name() is None:
             self.rebuild()
-        return self.index().searcher(weighting=WEIGHTING)
+        return _pinned(self.index().searcher(weighting=WEIGHTING))
 
     def close(self) -> None:
         searcher = getattr(self._local, "searcher", None)
@@ -312,12 +323,34 @@ class IndexStore:
         """Compare the index with the database: slugs missing from it and extra in it."""
         with Session(self._engine()) as session:
             expected = {str(a.id): a.slug for a in session.scalars(select(Article)) if indexable(a)}
-        with self.index().searcher(weighting=WEIGHTING) as searcher:
+        with _pinned(self.index().searcher(weighting=WEIGHTING)) as searcher:
             present = {doc["id"]: doc["slug"] for doc in searcher.all_stored_fields()}
         return {
             "missing": sorted(expected[i] for i in expected.keys() - present.keys()),
             "extra": sorted(present[i] for i in present.keys() - expected.keys()),
         }
+
+
+# Columns a search reads; whoosh opens their files only when first read.
+_COLUMNS = ("category_slug", "subcategory_slug")
+
+
+def _pinned(searcher: Searcher) -> Searcher:
+    """Open every file the searcher will read, now. Segments are plain files, and another
+    process's commit may merge segments and delete the old files: a file already open stays
+    readable, one opened later would be missing (whoosh then fails in the middle of a
+    search). Raises OSError or TypeError when a file is already gone."""
+    for leaf, _ in searcher.reader().leaf_readers():
+        if not leaf.doc_count_all():
+            continue
+        if not leaf.stored_fields(0):  # opens the stored-fields column
+            raise FileNotFoundError("stored fields missing")
+        leaf.doc_field_length(0, "content")
+        for name in _COLUMNS:
+            if not leaf.has_column(name):
+                raise FileNotFoundError(name)
+            leaf.column_reader(name)
+    return searcher
 
 
 def _loads():

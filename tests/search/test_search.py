@@ -260,3 +260,18 @@ def test_common_words_only_rank_articles_that_match_a_rarer_word(app, make_artic
     assert [hit.slug for hit in results.hits] == [target.slug]
     # a query of common words alone still finds them
     assert search.search("open settings", EVERYONE).total == 7
+
+
+def test_open_searcher_keeps_answering_when_another_process_merges_the_index(
+    app, library, make_article
+):
+    make_article(title="Second printer article")
+    store = search.store()
+    searcher = store.searcher()  # what a request in flight holds
+    docnums = list(searcher.document_numbers())
+    # Another worker or node optimises the index: its segments are merged into one and the
+    # old segment files are deleted.
+    store.index().writer().commit(optimize=True)
+    titles = {searcher.stored_fields(n)["title"] for n in docnums}
+    assert "Printer says paper jam" in titles
+    assert search.search("printer", EVERYONE).total == 2
