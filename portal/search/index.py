@@ -340,16 +340,20 @@ def _pinned(searcher: Searcher) -> Searcher:
     process's commit may merge segments and delete the old files: a file already open stays
     readable, one opened later would be missing (whoosh then fails in the middle of a
     search). Raises OSError or TypeError when a file is already gone."""
-    for leaf, _ in searcher.reader().leaf_readers():
-        if not leaf.doc_count_all():
-            continue
-        if not leaf.stored_fields(0):  # opens the stored-fields column
-            raise FileNotFoundError("stored fields missing")
-        leaf.doc_field_length(0, "content")
-        for name in _COLUMNS:
-            if not leaf.has_column(name):
-                raise FileNotFoundError(name)
-            leaf.column_reader(name)
+    try:
+        for leaf, _ in searcher.reader().leaf_readers():
+            if not leaf.doc_count_all():
+                continue
+            if not leaf.stored_fields(0):  # opens the stored-fields column
+                raise FileNotFoundError("stored fields missing")
+            leaf.doc_field_length(0, "content")
+            for name in _COLUMNS:
+                if not leaf.has_column(name):
+                    raise FileNotFoundError(name)
+                leaf.column_reader(name)
+    except BaseException:
+        searcher.close()
+        raise
     return searcher
 
 
