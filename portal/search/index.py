@@ -7,6 +7,7 @@ holds an ``applied`` file: the last outbox id this node's index has applied.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -145,8 +146,11 @@ class IndexStore:
         self.maybe_sync()
         ix = self.index()
         local = self._local
-        searcher = getattr(local, "searcher", None)
-        stale = searcher is None or getattr(local, "ix_name", None) != self._ix_name
+        held = getattr(local, "held", None)
+        if held is None:
+            held = local.held = _Held()
+        searcher = held.searcher
+        stale = searcher is None or held.ix_name != self._ix_name
         for attempt in range(5):
             try:
                 if not stale and ix.latest_generation() == searcher.reader().generation():
@@ -154,8 +158,7 @@ class IndexStore:
                 # A new searcher rather than whoosh's refresh(), which keys the segment
                 # readers it may reuse by generation, so with several segments all but one
                 # are dropped without being closed and their files stay open.
-                if searcher is not None:
-                    searcher.close()
+                held.close()
                 searcher = None
                 searcher = _pinned(ix.searcher(weighting=WEIGHTING))
                 break
@@ -166,8 +169,8 @@ class IndexStore:
                 stale = True
         else:
             searcher = self._reopen_after_failure()
-        local.searcher = searcher
-        local.ix_name = self._ix_name
+        held.searcher = searcher
+        held.ix_name = self._ix_name
         return searcher
 
     def _reload(self):
@@ -182,10 +185,9 @@ class IndexStore:
         return _pinned(self.index().searcher(weighting=WEIGHTING))
 
     def close(self) -> None:
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
-            self._local.searcher = None
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held.close()
 
     def _version(self, name: str | None) -> str | None:
         try:
@@ -329,6 +331,24 @@ class IndexStore:
             "missing": sorted(expected[i] for i in expected.keys() - present.keys()),
             "extra": sorted(present[i] for i in present.keys() - expected.keys()),
         }
+
+
+class _Held:
+    """A thread's searcher, closed when the thread ends (its thread-local storage goes),
+    so a finished request thread leaves no index file open."""
+
+    def __init__(self) -> None:
+        self.searcher: Searcher | None = None
+        self.ix_name: str | None = None
+
+    def close(self) -> None:
+        searcher, self.searcher = self.searcher, None
+        if searcher is not None:
+            with contextlib.suppress(Exception):  # already closed by a failed refresh
+                searcher.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 # Columns a search reads; whoosh opens their files only when first read.
