@@ -179,10 +179,8 @@ class IndexStore:
         return self.index()
 
     def _reopen_after_failure(self) -> Searcher:
-        self._ix = None
-        if self.current_name() is None:
-            self.rebuild()
-        return _pinned(self.index().searcher(weighting=WEIGHTING))
+        # index() rebuilds the index when its folder has gone
+        return _pinned(self._reload().searcher(weighting=WEIGHTING))
 
     def close(self) -> None:
         held = getattr(self._local, "held", None)

@@ -100,7 +100,6 @@ class WeightedSections(Composable):
         self.inner = text_analyzer()
 
     def __call__(self, value, positions=False, start_pos=0, **kwargs):
-        kwargs.pop("boost", None)
         pos = start_pos
         for text, weight in unpack_sections(value):
             last = pos

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal import create_app
@@ -185,10 +186,9 @@ def live_portal(database_url, tmp_path_factory) -> Iterator[LivePortal]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Debian's Chromium through Playwright; the module is skipped when it cannot start."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"browser tests need Chromium at {CHROMIUM}; it is not installed")
-    manager = sync_api.sync_playwright().start()
+    manager = sync_playwright().start()
     try:
         chromium = manager.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.accounts.services import create_user
 from portal.extensions import db
 from tests.browser.conftest import AGENT_EMAIL, EMPLOYEE_EMAIL
 from tests.conftest import PASSWORD
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
 

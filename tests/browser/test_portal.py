@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import AGENT_EMAIL, STAFF_ONLY_WORD
 from tests.conftest import PASSWORD
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
 
