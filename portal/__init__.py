@@ -35,7 +35,7 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _configure_extensions(app: Flask) -> None:
-    from portal import search
+    from portal import search, transactions, writebehind
     from portal.accounts import models as _accounts  # noqa: F401  (register models)
     from portal.admin import models as _admin  # noqa: F401
     from portal.analytics import models as _analytics  # noqa: F401
@@ -45,7 +45,11 @@ def _configure_extensions(app: Flask) -> None:
     from portal.notifications import services as notifications
     from portal.search import models as _search  # noqa: F401
 
+    # Before db: teardown functions run last-registered first, so the request's session is
+    # gone (and with it any write lock it held) before queued writes are applied.
+    writebehind.init_app(app)
     db.init_app(app)
+    transactions.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

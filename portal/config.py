@@ -33,6 +33,11 @@ DEFAULTS: dict[str, Any] = {
     # Data
     "SQLALCHEMY_DATABASE_URI": None,  # sqlite in instance/ when not set
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # SQLite: how long a writer waits for the one write lock before giving up (seconds)
+    "SQLITE_BUSY_TIMEOUT": 15,
+    # Search events and view counts are written by a background thread at least this often
+    # (seconds); 0 writes them at the end of each request instead.
+    "WRITEBEHIND_INTERVAL": 1.0,
     # Knowledge base
     "PUBLIC_KB": True,  # search and public articles readable without signing in
     "ARTICLES_DIR": str(REPO_ROOT / "articles"),

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db
 
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def _extra_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """Headers the error carries besides its body (Allow on 405, Retry-After on 429...)."""
+    return [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        headers = _extra_headers(exc)
         if _wants_json():
-            return jsonify({"error": exc.name, "message": exc.description}), exc.code
-        return render_template("error.html", error=exc), exc.code
+            return jsonify({"error": exc.name, "message": exc.description}), exc.code, headers
+        return render_template("error.html", error=exc), exc.code, headers
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
@@ -28,4 +36,24 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error")
-        return _http_error(InternalServerError())
+        # The failed statement may have left the session unusable; the error page reads
+        # current_user, so start clean (nothing of this request was committed anyway).
+        try:
+            db.session.rollback()
+        except Exception:
+            app.logger.exception("rollback after an unhandled error failed")
+        try:
+            return _http_error(InternalServerError())
+        except Exception:
+            app.logger.exception("the error page itself failed")
+            return _bare_500()
+
+
+def _bare_500():
+    """Last resort when even the error page fails: plain text, still with our headers
+    (the after_request hooks add them)."""
+    if _wants_json():
+        return jsonify({"error": "Internal Server Error", "message": "Something went wrong."}), 500
+    response = make_response("Something went wrong on our side. Please try again.", 500)
+    response.mimetype = "text/plain"
+    return response

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
-from portal import create_app
+from portal import create_app, transactions
 from portal.accounts.services import create_user
 from portal.articles.services import ArticleData, save_article
 from portal.extensions import db
@@ -87,6 +87,7 @@ def _config(url: str, tmp: Path) -> dict:
         "ARTICLES_DIR": str(FIXTURES / "articles"),
         "ATTACHMENTS_DIR": str(tmp / "attachments"),
         "SERVER_NAME": None,
+        "WRITEBEHIND_INTERVAL": 0,
     }
 
 
@@ -110,7 +111,11 @@ def config_overrides() -> dict:
 def app(database_url, tmp_path, config_overrides) -> Iterator[Flask]:
     app = create_app({**_config(database_url, tmp_path), **config_overrides})
     app.test_client_class = Client
-    with app.app_context():
+    app.test_cli_runner_class = CliRunner
+    # The test itself reads and writes like a person at a shell: its reads must not hold
+    # SQLite's write lock while the portal's own threads write. Requests and commands pick
+    # their own mode (see portal.transactions).
+    with app.app_context(), transactions.reading():
         _empty_tables()
         yield app
         db.session.remove()
@@ -139,6 +144,16 @@ class Client(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+class CliRunner(FlaskCliRunner):
+    """Like a command run from a shell: the test's own session ends its transaction first
+    (on SQLite a test that read something would otherwise hold the write lock)."""
+
+    def invoke(self, *args, **kwargs):
+        db.session.rollback()
+        with transactions.writing():
+            return super().invoke(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
     app.test_client_class = Client
@@ -147,6 +162,7 @@ def client(app):
 
 @pytest.fixture
 def runner(app):
+    app.test_cli_runner_class = CliRunner
     return app.test_cli_runner()
 
 

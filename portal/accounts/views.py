@@ -97,4 +97,6 @@ def logout():
 
 @bp.app_context_processor
 def _forms():
-    return {"logout_form": LogoutForm()}
+    # formdata=None: drawing the sign-out button must not read the request body (an
+    # oversized POST would raise again while its 413 page is drawn).
+    return {"logout_form": LogoutForm(formdata=None)}

@@ -1,12 +1,12 @@
 """Record what people search, open and vote on, in the database (for reports) and in the
 session (so an incident carries what its requester already tried).
 
-Logging never breaks or slows a search: every write here is best effort, in a savepoint.
+Logging never breaks or slows a search: events are handed to ``portal.writebehind``, which
+writes them in its own transaction, off the reader's path.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 from datetime import timedelta
 
@@ -14,12 +14,10 @@ from flask import session
 from flask_login import current_user
 from sqlalchemy import select, update
 
+from portal import writebehind
 from portal.analytics.models import SearchEvent
-from portal.extensions import db
 from portal.search.query import normalise
 from portal.timeutil import utcnow
-
-log = logging.getLogger(__name__)
 
 TRAIL_KEY = "trail"
 TRAIL_MAX = 10
@@ -55,69 +53,70 @@ def _push(kind: str, item: dict) -> None:
 
 
 def record_search(text: str, total: int, source: str = "page") -> None:
+    """Note a search in the trail and, in the background, in the search events."""
     query = normalise(text)[:300]
     if not query:
         return
     _push("queries", {"q": query[:200], "total": total})
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                SearchEvent(
-                    session_key=session_key(),
-                    user_id=current_user.id if current_user.is_authenticated else None,
-                    query=query,
-                    normalised=normalised(query),
-                    result_count=total,
-                    source=source,
-                )
-            )
-    except Exception:
-        log.exception("could not log a search")
+    values = {
+        "session_key": session_key(),
+        "user_id": current_user.id if current_user.is_authenticated else None,
+        "query": query,
+        "normalised": normalised(query),
+        "result_count": total,
+        "source": source,
+        "created_at": utcnow(),
+    }
+    writebehind.submit(lambda s: s.add(SearchEvent(**values)))
 
 
-def _latest_event_id() -> int | None:
-    return db.session.scalar(
-        select(SearchEvent.id)
-        .where(
-            SearchEvent.session_key == session_key(),
-            SearchEvent.created_at >= utcnow() - SESSION_WINDOW,
-        )
-        .order_by(SearchEvent.id.desc())
+def _latest_event(s, key: str, since):
+    return s.execute(
+        select(SearchEvent.id, SearchEvent.created_at)
+        .where(SearchEvent.session_key == key, SearchEvent.created_at >= since)
+        .order_by(SearchEvent.created_at.desc(), SearchEvent.id.desc())
         .limit(1)
-    )
+    ).first()
 
 
 def record_open(article) -> None:
     """An article was opened: note it for the session's latest search and the trail."""
+    searched = bool(_trail().get("queries"))
     _push("articles", {"slug": article.slug, "title": article.title[:120]})
-    try:
-        with db.session.begin_nested():
-            event_id = _latest_event_id()
-            if event_id:
-                db.session.execute(
-                    update(SearchEvent)
-                    .where(SearchEvent.id == event_id, SearchEvent.opened_article_id.is_(None))
-                    .values(opened_article_id=article.id)
-                )
-    except Exception:
-        log.exception("could not log an article view")
+    if not searched:
+        return
+    key, now, article_id = session_key(), utcnow(), article.id
+
+    def job(s):
+        latest = _latest_event(s, key, now - SESSION_WINDOW)
+        if latest is None:
+            return False  # the search is still in another process's queue: try again
+        s.execute(
+            update(SearchEvent)
+            .where(SearchEvent.id == latest.id, SearchEvent.opened_article_id.is_(None))
+            .values(opened_article_id=article_id)
+        )
+        return True
+
+    writebehind.submit(job)
 
 
 def record_vote(article, helpful: bool) -> None:
     _push("votes", {"slug": article.slug, "helpful": helpful})
-    try:
-        with db.session.begin_nested():
-            db.session.execute(
-                update(SearchEvent)
-                .where(
-                    SearchEvent.session_key == session_key(),
-                    SearchEvent.opened_article_id == article.id,
-                    SearchEvent.created_at >= utcnow() - SESSION_WINDOW,
-                )
-                .values(voted=helpful)
+    key, now, article_id = session_key(), utcnow(), article.id
+
+    def job(s):
+        s.execute(
+            update(SearchEvent)
+            .where(
+                SearchEvent.session_key == key,
+                SearchEvent.opened_article_id == article_id,
+                SearchEvent.created_at >= now - SESSION_WINDOW,
             )
-    except Exception:
-        log.exception("could not log a vote")
+            .values(voted=helpful)
+        )
+
+    writebehind.submit(job)
 
 
 def context() -> dict:
@@ -127,18 +126,22 @@ def context() -> dict:
 
 
 def incident_raised(incident) -> None:
-    """Tie this session's recent searches to the incident that followed, and start afresh."""
-    try:
-        with db.session.begin_nested():
-            db.session.execute(
-                update(SearchEvent)
-                .where(
-                    SearchEvent.session_key == session_key(),
-                    SearchEvent.created_at >= utcnow() - SESSION_WINDOW,
-                    SearchEvent.incident_id.is_(None),
-                )
-                .values(incident_id=incident.id)
+    """Tie this session's recent searches to the incident that followed, and start afresh.
+
+    Queued behind this process's pending search events, so the searches just made count."""
+    key, now, incident_id = session_key(), utcnow(), incident.id
+
+    def job(s):
+        s.execute(
+            update(SearchEvent)
+            .where(
+                SearchEvent.session_key == key,
+                SearchEvent.created_at >= now - SESSION_WINDOW,
+                SearchEvent.created_at <= now,
+                SearchEvent.incident_id.is_(None),
             )
-    except Exception:
-        log.exception("could not link searches to an incident")
+            .values(incident_id=incident_id)
+        )
+
+    writebehind.submit(job)
     session.pop(TRAIL_KEY, None)

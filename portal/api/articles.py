@@ -10,7 +10,6 @@ from portal.analytics import events
 from portal.api import bp
 from portal.api.auth import error
 from portal.articles.services import get_article
-from portal.extensions import db
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int | None:
@@ -43,7 +42,6 @@ def api_search():
     )
     if request.args.get("source") != "live":  # live suggestions while typing are not searches
         events.record_search(text, results.total, source="api")
-        db.session.commit()
     return jsonify(
         {
             "query": results.query,

@@ -7,10 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from portal import access
+from portal import access, writebehind
 from portal import markdown as md
 from portal.accounts.models import User
 from portal.articles import workflow
@@ -284,7 +284,13 @@ def get_article(slug: str) -> Article | None:
 
 
 def record_view(article: Article) -> None:
-    article.views = Article.views + 1
+    """Count a view in the background (a reader never waits for the write lock)."""
+    article_id = article.id
+    writebehind.submit(
+        lambda s: s.execute(
+            update(Article).where(Article.id == article_id).values(views=Article.views + 1)
+        )
+    )
 
 
 # -- votes -----------------------------------------------------------------------------

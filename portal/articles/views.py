@@ -106,7 +106,6 @@ def search_page():
         )
         helped = helped_counts([hit.article_id for hit in results.hits])
         events.record_search(text, results.total)
-        db.session.commit()
     names = {c.slug: c.name for c in db.session.scalars(select(Category))}
     return render_template(
         "articles/search.html",
@@ -145,7 +144,6 @@ def article_page(slug: str):
     article = _load_visible(slug)
     record_view(article)
     events.record_open(article)
-    db.session.commit()
     return render_template(
         "articles/article.html",
         article=article,

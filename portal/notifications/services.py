@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.notifications.models import MailMessage
 from portal.notifications.sender import ConnectFailed, SmtpSender, build_message, describe
 from portal.timeutil import utcnow
+from portal.transactions import reading
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def send_pending(limit: int = 100, now: datetime | None = None) -> tuple[int, in
 def count_waiting() -> int:
     """Messages not sent yet that will still be tried (due now or later)."""
     max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
-    with Session(db.engine) as session:
+    with reading(), Session(db.engine) as session:
         return session.scalar(
             select(func.count())
             .select_from(MailMessage)

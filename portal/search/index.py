@@ -29,6 +29,7 @@ from portal.articles.shape import symptoms
 from portal.markdown import plain_text
 from portal.search.models import SearchOutbox
 from portal.search.schema import FIELD_BOOSTS, SCHEMA_VERSION, build_schema, pack_sections
+from portal.transactions import reading
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ class IndexStore:
         folder.mkdir()
         ix = windex.create_in(str(folder), build_schema())
         count = 0
-        with Session(self._engine()) as session:
+        with reading(), Session(self._engine()) as session:
             high = session.scalar(select(func.max(SearchOutbox.id))) or 0
             if procs > 1:
                 writer = ix.writer(limitmb=256, procs=procs, multisegment=True, compound=False)
@@ -256,7 +257,7 @@ class IndexStore:
 
     def pending(self) -> bool:
         """True when the outbox holds changes this node's index has not applied."""
-        with Session(self._engine()) as session:
+        with reading(), Session(self._engine()) as session:
             high = session.scalar(select(func.max(SearchOutbox.id))) or 0
         return high > self.applied()
 
@@ -281,7 +282,7 @@ class IndexStore:
         ix = self.index()
         name = self._ix_name
         last = self.applied(name)
-        with Session(self._engine()) as session:
+        with reading(), Session(self._engine()) as session:
             rows = session.execute(
                 select(SearchOutbox.id, SearchOutbox.article_id)
                 .where(SearchOutbox.id > last)
@@ -321,7 +322,7 @@ class IndexStore:
 
     def check(self) -> dict[str, list[str]]:
         """Compare the index with the database: slugs missing from it and extra in it."""
-        with Session(self._engine()) as session:
+        with reading(), Session(self._engine()) as session:
             expected = {str(a.id): a.slug for a in session.scalars(select(Article)) if indexable(a)}
         with _pinned(self.index().searcher(weighting=WEIGHTING)) as searcher:
             present = {doc["id"]: doc["slug"] for doc in searcher.all_stored_fields()}

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
+from portal import writebehind
 from portal.analytics.charts import CHARTS
 from portal.analytics.events import record_search
-from portal.extensions import db
 
 CSV_DISPOSITION = r'attachment; filename="firstfix-[a-z-]+-[0-9-]+-to-[0-9-]+\.csv"'
 
@@ -43,7 +43,7 @@ def some_data(app, place_incident, agent):
     with app.test_request_context("/search"):
         for text, total in (("vpn not connecting", 0), ("printer offline", 3), ("=cmd()", 0)):
             record_search(text, total)
-        db.session.commit()
+    writebehind.flush()
     place_incident(now - timedelta(days=3), priority="P2", status="in_progress")
     place_incident(
         now - timedelta(days=2),
