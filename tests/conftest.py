@@ -88,6 +88,9 @@ def _config(url: str, tmp: Path) -> dict:
         "ATTACHMENTS_DIR": str(tmp / "attachments"),
         "SERVER_NAME": None,
         "WRITEBEHIND_INTERVAL": 0,
+        # Lexical search unless a test turns meaning on (tests/search/test_semantic.py):
+        # the same suite must pass without the model package.
+        "SEARCH_SEMANTIC": False,
     }
 
 

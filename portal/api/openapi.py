@@ -127,13 +127,25 @@ SCHEMAS: dict[str, Any] = {
     "SearchResults": _object(
         {
             "query": STRING,
-            "total": {"type": "integer"},
+            "total": {
+                "type": "integer",
+                "description": "How many articles match the question (pass the relevance bar).",
+            },
             "page": {"type": "integer"},
             "per_page": {"type": "integer"},
             "suggestion": _nullable(
                 {"type": "string", "description": "A spelling the index knows better."}
             ),
-            "results": {"type": "array", "items": _ref("SearchHit")},
+            "results": {
+                "type": "array",
+                "items": _ref("SearchHit"),
+                "description": "Only articles that match the question, best first.",
+            },
+            "related": {
+                "type": "array",
+                "items": _ref("SearchHit"),
+                "description": "At most a few weaker candidates (first page only).",
+            },
         }
     ),
     "Article": _object(

@@ -146,6 +146,7 @@ def article_page(slug: str):
     events.record_open(article)
     return render_template(
         "articles/article.html",
+        q=request.args.get("q", "")[:200],  # the search it came from: back link, header box
         article=article,
         body=md.safe(article.body_html),
         vote=voter_vote(article, voter_key()),

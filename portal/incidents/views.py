@@ -87,8 +87,9 @@ def new():
         trail = events.context()
         last = trail["queries"][-1]["q"] if trail["queries"] else ""
         form.title.data = (request.args.get("q") or last)[:200]
-    text = f"{form.title.data or ''} {form.description.data or ''}".strip()
-    hits = search.search(text, access.audience(current_user), per_page=5).hits if text else []
+    hits = search.suggestions(
+        form.title.data or "", form.description.data or "", access.audience(current_user)
+    )
     known = similar_open(form.title.data or "")
     _offer(known)
     if form.validate_on_submit():
@@ -307,8 +308,7 @@ def _staff_context(incident: Incident) -> dict:
     status = StatusForm()
     allowed = [s for s in targets(incident.status, "agent") if s != "resolved"]
     status.status.choices = choices((s, STATUS_LABELS[s]) for s in allowed)
-    text = f"{incident.title} {incident.description_md[:500]}"
-    suggested = search.search(text, access.STAFF, per_page=5, suggest=False).hits
+    suggested = search.suggestions(incident.title, incident.description_md[:500], access.STAFF)
     linked = {link.article_id for link in incident.article_links}
     return {
         "triage_form": triage,

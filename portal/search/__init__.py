@@ -13,27 +13,27 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
-from whoosh import highlight, sorting
 from whoosh import query as wq
 
 from portal.access import STAFF
 from portal.extensions import db
 from portal.search import query as q
-from portal.search.index import IndexStore
+from portal.search import ranking, semantic, snippets, spelling
+from portal.search.index import WEIGHTING, IndexStore
 from portal.search.models import SearchOutbox, SynonymGroup
-from portal.search.schema import text_analyzer
 
 log = logging.getLogger(__name__)
-_ANALYZER = text_analyzer()
 
 __all__ = [
     "SearchResults",
     "Hit",
     "search",
+    "suggestions",
     "record_change",
     "sync",
     "rebuild",
@@ -66,6 +66,7 @@ class SearchResults:
     suggestion: str | None
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, int] = field(default_factory=dict)
+    related: list[Hit] = field(default_factory=list)  # weaker candidates, shown apart
 
     @property
     def pages(self) -> int:
@@ -84,6 +85,7 @@ def init_app(app: Flask) -> None:
         size=int(app.config.get("SEARCH_CACHE_SIZE", 512)),
         ttl=float(app.config.get("SEARCH_CACHE_SECONDS", 60)),
     )
+    semantic.init_app(app)
 
 
 def store() -> IndexStore:
@@ -124,6 +126,10 @@ def _apply_after_commit(session: Session) -> None:
         store().sync(timeout=0.5)
     except Exception:  # the saved article stays saved; `flask search sync` catches up
         log.exception("search index update after commit failed")
+    try:
+        semantic.sync()  # the saved revision's vector, computed once and stored
+    except Exception:  # search stays lexical for this article until the next sync
+        log.exception("semantic vectors update after commit failed")
 
 
 @event.listens_for(Session, "after_rollback")
@@ -133,14 +139,17 @@ def _forget_outbox(session: Session) -> None:
 
 
 def sync(timeout: float = 5.0) -> int:
-    """Apply every pending outbox row to this node's index."""
-    return store().sync(timeout=timeout)
+    """Apply every pending outbox row to this node's index (and compute missing vectors)."""
+    changed = store().sync(timeout=timeout)
+    semantic.sync()
+    return changed
 
 
 def rebuild(procs: int | None = None) -> int:
     """Rebuild this node's index from the database; returns the number of articles."""
     count = store().rebuild(procs=procs or int(current_app.config["SEARCH_BUILD_PROCS"]))
     store().close()
+    semantic.sync()
     return count
 
 
@@ -223,15 +232,19 @@ def search(
     facets: bool = False,
     suggest: bool = True,
 ) -> SearchResults:
-    """Search published articles the audience may see. Never raises on user input."""
+    """Search published articles the audience may see. Never raises on user input.
+
+    ``hits`` holds only articles that pass the relevance bar (``total`` counts them);
+    ``related`` holds at most a few weaker candidates, shown apart."""
     parsed = q.parse(text)
-    page = max(1, int(page))
+    page = max(1, min(int(page), 1000))
     per_page = max(1, min(int(per_page), 50))
     searcher = store().searcher()
     groups = synonyms()
     key = (
         searcher.reader().generation(),
         store().ix_name,  # the build folder the searcher was opened on (no extra file read)
+        semantic.generation(),
         tuple(map(tuple, groups)),
         audience,
         parsed.text.lower(),
@@ -250,40 +263,176 @@ def search(
     return results
 
 
+@dataclass
+class _Ranked:
+    """A query's answer before paging: matches in order, then related candidates."""
+
+    matches: np.ndarray
+    related: np.ndarray
+    scores: dict[int, float]
+    terms: frozenset[str]
+    coverage: float = 0.0  # share of the query's concepts the first match covers
+    top: float = 0.0  # the first match's lexical score
+
+
 def _run(searcher, parsed, groups, audience, category, page, per_page, facets, suggest):
     results = SearchResults(
         query=parsed.text, total=0, page=page, per_page=per_page, suggestion=None
     )
-    allowed = _allowed(searcher, audience, category)
-    corrections = _corrections(searcher, parsed, _allowed(searcher, audience, None))
-    if corrections and suggest:
-        results.suggestion = " ".join(corrections.get(w, w) for w in q.words(parsed.text))
-    # A misspelled word still finds what its correction finds, ranked a little lower.
-    extra = [t for fixed in corrections.values() for t in q.analyze(fixed)]
-    query = q.build(parsed, groups, corrected=extra, common=_common_terms(searcher, parsed))
-    if query is not None:
-        # The filter is a set of document numbers kept per searcher (whoosh would turn a
-        # filter query into a bit set on every search); the total is counted from the
-        # matching documents of each clause, as whoosh's own count re-runs the whole query
-        # through Python union matchers. search_page would count it again.
-        total = len(_matching(searcher, query) & allowed)
-        results.total = total
-        # optimize=False: whoosh 2.7.4's block-quality skipping can loop forever in
-        # AndMaybe/Or matchers when its per-block score bounds are loose (seen with K1=4 on
-        # "zivou user account"); it skipped no block on our queries anyway.
-        kwargs = {"filter": allowed, "optimize": False}
-        if facets:
-            kwargs["groupedby"] = sorting.FieldFacet("category_slug")
-        pages = -(-total // per_page)
-        page_shown = max(1, min(pages, page))
-        hits = searcher.search(query, limit=page_shown * per_page, **kwargs)
-        if facets:
-            results.facets = {k: len(v) for k, v in hits.groups().items() if k}
-        if total:
-            offset = (page_shown - 1) * per_page
-            terms = _highlight_terms(searcher, query)
-            results.hits = [_hit(hit, terms) for hit in hits[offset : offset + per_page]]
+    table = _table(searcher)
+    visible = _allowed_mask(searcher, table, audience, None)
+    allowed = _allowed_mask(searcher, table, audience, category) if category else visible
+    typos, real_words = spelling.candidates(searcher, parsed, groups, visible, _vocabulary_has)
+    plain = q.concepts(parsed, groups)
+    ranked = _rank(searcher, table, parsed, plain, allowed)
+    if typos:
+        fixed = q.concepts(parsed, groups, typos)
+        better = _rank(searcher, table, parsed, fixed, allowed)
+        if _improves(better, ranked, strict=bool(real_words & typos.keys())):
+            ranked = better
+            if suggest:
+                results.suggestion = " ".join(typos.get(w, w) for w in q.words(parsed.text))
+    results.total = int(len(ranked.matches))
+    if facets:
+        results.facets = _facets(table, ranked, visible, category, searcher, parsed, groups)
+    pages = max(1, -(-results.total // per_page))
+    page_shown = max(1, min(pages, page))
+    results.page = page_shown
+    offset = (page_shown - 1) * per_page
+    shown = ranked.matches[offset : offset + per_page]
+    results.hits = [_hit(searcher, int(d), ranked) for d in shown]
+    if page_shown == 1:
+        results.related = [_hit(searcher, int(d), ranked) for d in ranked.related]
     return results
+
+
+def _improves(fixed: _Ranked, plain: _Ranked, strict: bool) -> bool:
+    """Whether the corrected query finds better matches: more of them, or a first match
+    that covers more of the query or scores higher. A word no dictionary knows may also be
+    corrected when its correction finds as well (the same stem, "instalation"); a real but
+    rare English word only when the correction finds better."""
+    if not len(fixed.matches):
+        return False
+    if len(fixed.matches) > len(plain.matches):
+        return True
+    if len(fixed.matches) < len(plain.matches) or fixed.coverage < plain.coverage:
+        return False
+    if fixed.coverage > plain.coverage or fixed.top > plain.top + 1e-6:
+        return True
+    return not strict
+
+
+def _rank(searcher, table, parsed, concepts, allowed: np.ndarray) -> _Ranked:
+    """Every allowed document scored; matches pass the relevance bar, best first."""
+    config = current_app.config
+    lex = ranking.lexical(table, concepts, lambda terms: _phrase_docs(searcher, terms))
+    need = ranking.required(lex.concepts)
+    passes = (lex.covered >= need) & allowed if lex.concepts else np.zeros_like(allowed)
+    touched = (lex.covered > 0) & allowed
+    cos = semantic.scores(table, parsed.text) if parsed.text else None
+    strong = np.zeros_like(allowed)
+    if cos is not None:
+        strong = (cos >= float(config["SEARCH_SEMANTIC_MATCH"])) & allowed
+    # The pool that gets the mixed score: the best lexical candidates and the nearest in
+    # meaning. Everything else that matches follows in BM25F order (a large result list).
+    pool_size = int(config["SEARCH_POOL"])
+    lexical_pool = _top(np.flatnonzero(touched), lex.score, pool_size)
+    pool = lexical_pool
+    if cos is not None:
+        nearest = _top(np.flatnonzero(allowed), cos, int(config["SEARCH_SEMANTIC_POOL"]))
+        pool = np.union1d(lexical_pool, nearest)
+    mixed = _mix(lex.score, cos, pool, float(config["SEARCH_SEMANTIC_WEIGHT"]))
+    scores = dict(zip(pool.tolist(), mixed.tolist(), strict=True))
+    is_match = passes | strong
+    in_pool = np.zeros_like(allowed)
+    in_pool[pool] = True
+    pooled = pool[is_match[pool]]
+    pooled = pooled[_order(mixed[is_match[pool]], pooled)]
+    rest = np.flatnonzero(is_match & ~in_pool)
+    rest = rest[_order(lex.score[rest], rest)]
+    for d in rest.tolist():
+        scores[d] = float(lex.score[d])
+    matches = np.concatenate([pooled, rest])
+    related = pool[~is_match[pool]]
+    floor = float(config["SEARCH_RELATED_FLOOR"])
+    if cos is not None:
+        keep = (cos[related] >= float(config["SEARCH_SEMANTIC_RELATED"])) | (
+            lex.covered[related] * 2 >= max(1, lex.concepts)
+        )
+    else:
+        keep = lex.covered[related] * 2 >= max(1, lex.concepts)
+    related = related[keep & (mixed[np.searchsorted(pool, related)] >= floor)]
+    related = related[_order(np.array([scores[d] for d in related.tolist()]), related)]
+    related = related[: int(config["SEARCH_RELATED"])]
+    terms = frozenset(
+        t
+        for c in concepts
+        for alt in c.alternatives
+        for t in (_expand(searcher, alt.terms[0]) if alt.kind == "prefix" else alt.terms)
+    )
+    coverage, top = 0.0, 0.0
+    if len(matches) and lex.concepts:
+        coverage = float(lex.covered[matches[0]]) / lex.concepts
+        top = float(lex.score[matches[0]])
+    return _Ranked(matches, related, scores, terms, coverage, top)
+
+
+def _order(values: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Best score first; ties by document number, so an order never depends on paging."""
+    if not len(docs):
+        return np.zeros(0, dtype=np.int64)
+    return np.lexsort((docs, -np.asarray(values, dtype=np.float64)))
+
+
+def _top(docs: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` best documents by ``values`` (sorted by document number)."""
+    if len(docs) > n:
+        part = np.argpartition(-values[docs], n - 1)[:n]
+        docs = docs[part]
+    return np.sort(docs)
+
+
+def _mix(bm25: np.ndarray, cos, pool: np.ndarray, weight: float) -> np.ndarray:
+    """Min-max normalised BM25F, mixed with min-max normalised cosine (when on)."""
+    lexical_part = ranking.minmax(bm25[pool].astype(np.float64))
+    if cos is None or not len(pool):
+        return lexical_part
+    meaning = ranking.minmax(cos[pool].astype(np.float64))
+    return (1 - weight) * lexical_part + weight * meaning
+
+
+def _table(searcher) -> ranking.DocTable:
+    memo = _searcher_cache(searcher)
+    table = memo.get("table")
+    if table is None:
+        table = memo["table"] = ranking.DocTable(searcher, WEIGHTING.K1, WEIGHTING.B)
+    return table
+
+
+def _phrase_docs(searcher, terms: tuple[str, ...]) -> np.ndarray:
+    memo = _searcher_cache(searcher)
+    key = ("phrase", terms)
+    docs = memo.get(key)
+    if docs is None:
+        found = sorted(searcher.docs_for_query(q.phrase_clause(list(terms))))
+        docs = memo[key] = np.array(found, dtype=np.int64)
+    return docs
+
+
+def _expand(searcher, prefix: str) -> tuple[str, ...]:
+    """The index words a prefix stands for, most frequent first (bounded)."""
+    memo = _searcher_cache(searcher)
+    key = ("prefix", prefix)
+    found = memo.get(key)
+    if found is None:
+        reader = searcher.reader()
+        words = [
+            w.decode("utf-8") if isinstance(w, bytes) else w
+            for w in reader.expand_prefix(q.FIELD, prefix)
+        ]
+        words.sort(key=lambda w: -reader.doc_frequency(q.FIELD, w))
+        found = memo[key] = tuple(words[: ranking.PREFIX_EXPANSION])
+    return found
 
 
 def _searcher_cache(searcher) -> dict:
@@ -309,37 +458,44 @@ def _allowed(searcher, audience: str, category: str | None) -> set[int]:
             ids = base & set(searcher.docs_for_query(wq.Term("category_slug", category)))
         else:
             ids = set(searcher.docs_for_query(_audience_filter(audience)))
-        if len(memo) > 256:
-            memo.clear()
         memo[key] = ids
     return ids
 
 
-def _matching(searcher, query: wq.Query) -> set[int]:
-    """Every document the query matches. Same set as ``searcher.docs_for_query(query)``,
-    but an Or is the union of its parts' sets (in C) instead of a tree of Python union
-    matchers, and AndMaybe matches what its required part matches."""
-    if type(query) in (wq.Or, wq.DisjunctionMax) and not getattr(query, "minmatch", 0):
-        ids: set[int] = set()
-        for sub in query.subqueries:
-            ids |= _matching(searcher, sub)
-        return ids
-    if type(query) is wq.AndMaybe:
-        return _matching(searcher, query.a)
-    if type(query) is wq.Term and (query.fieldname, query.text) not in searcher.reader():
-        return set()
-    return set(searcher.docs_for_query(query))
+def _allowed_mask(searcher, table, audience: str, category: str | None) -> np.ndarray:
+    """The allowed set as a boolean array over document numbers (deleted ones False)."""
+    memo = _searcher_cache(searcher)
+    key = ("mask", audience, category)
+    mask = memo.get(key)
+    if mask is None:
+        mask = np.zeros(table.size, dtype=bool)
+        ids = _allowed(searcher, audience, category)
+        if ids:
+            mask[np.fromiter(ids, dtype=np.int64, count=len(ids))] = True
+        mask.setflags(write=False)
+        memo[key] = mask
+    return mask
 
 
-def _common_terms(searcher, parsed: q.ParsedQuery) -> set[str]:
-    """The query's words that appear in a large share of the library."""
-    reader = searcher.reader()
-    total = reader.doc_count()
-    config = current_app.config
-    if total < config["SEARCH_COMMON_MIN_DOCS"] or len(parsed.terms) < 2:
-        return set()
-    limit = total * config["SEARCH_COMMON_SHARE"]
-    return {t for t in parsed.terms if reader.doc_frequency(q.FIELD, t) > limit}
+def _facets(table, ranked, visible, category, searcher, parsed, groups) -> dict[str, int]:
+    """Matches per category the audience may see. With a category chosen, the counts are
+    those of the whole query, so the reader can switch to another category."""
+    docs = ranked.matches
+    if category:
+        docs = _rank(searcher, table, parsed, q.concepts(parsed, groups), visible).matches
+    if not len(docs):
+        return {}
+    docs = docs[visible[docs]]
+    codes, names = table.categories()
+    counts = np.bincount(codes[docs], minlength=len(names))
+    return {names[i]: int(n) for i, n in enumerate(counts.tolist()) if n and names[i]}
+
+
+def _vocabulary_has(searcher, term: str, visible: np.ndarray) -> bool:
+    """Whether the audience's documents hold an index term (so staff-only words never
+    become suggestions)."""
+    docs, _ = _table(searcher).postings(term)
+    return bool(docs.size) and bool(visible[docs].any())
 
 
 def _audience_filter(audience: str) -> wq.Query:
@@ -348,69 +504,30 @@ def _audience_filter(audience: str) -> wq.Query:
     return wq.Term("visibility", "everyone")
 
 
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=180, surround=50)
-_FORMATTER = highlight.HtmlFormatter(tagname="mark", classname="hl", termclass="t")
-
-
-def _snippet(hit, terms: frozenset[str]) -> str:
-    """Highlighted fragments: from the symptoms, which are short and hold the words people
-    type; the body, costly to highlight, only when the words are nowhere else."""
-    if not terms:
-        return ""
-    for name in ("symptoms", "summary", "body"):
-        text = hit.get(name) or ""
-        if text:
-            found = highlight.highlight(
-                text, terms, _ANALYZER, _FRAGMENTER, _FORMATTER, top=2, minscore=1
-            )
-            if found:
-                return found
-    return ""
-
-
-def _hit(hit, terms: frozenset[str]) -> Hit:
-    snippet = _snippet(hit, terms)
+def _hit(searcher, docnum: int, ranked: _Ranked) -> Hit:
+    stored = searcher.stored_fields(docnum)
+    snippet = snippets.snippet(stored, ranked.terms)
     return Hit(
-        article_id=hit["article_id"],
-        slug=hit["slug"],
-        title=hit["title"],
-        summary=hit.get("summary", ""),
-        category=hit.get("category_name", ""),
-        category_slug=hit.get("category_slug", ""),
-        subcategory=hit.get("subcategory_name", ""),
-        subcategory_slug=hit.get("subcategory_slug", ""),
-        # Whoosh's HtmlFormatter escapes the text around the <mark> tags it adds.
-        snippet=Markup(snippet) if snippet else escape(hit.get("summary", "")),  # noqa: S704
-        score=round(float(hit.score or 0.0), 4),
+        article_id=stored["article_id"],
+        slug=stored["slug"],
+        title=stored["title"],
+        summary=stored.get("summary", ""),
+        category=stored.get("category_name", ""),
+        category_slug=stored.get("category_slug", ""),
+        subcategory=stored.get("subcategory_name", ""),
+        subcategory_slug=stored.get("subcategory_slug", ""),
+        snippet=snippet if snippet else escape(stored.get("summary", "")),
+        score=round(float(ranked.scores.get(docnum, 0.0)), 4),
     )
 
 
-def _highlight_terms(searcher, query: wq.Query) -> frozenset[str]:
-    """The index terms the query matched, prefixes expanded (what a snippet marks)."""
-    return frozenset(
-        text.decode("utf-8") if isinstance(text, bytes) else text
-        for field_name, text in query.existing_terms(searcher.reader(), expand=True)
-        if field_name == q.FIELD
-    )
-
-
-def _corrections(searcher, parsed: q.ParsedQuery, allowed: set[int]) -> dict[str, str]:
-    """Did-you-mean: for each word missing from the index, a close word that the same
-    audience would find, so staff-only vocabulary never leaks into a suggestion."""
-    reader = searcher.reader()
-    corrector = None
-    found: dict[str, str] = {}
-    for word in parsed.words:
-        if len(word) < 3 or word.isdigit() or ("spell", word) in reader:
-            continue
-        corrector = corrector or searcher.corrector("spell")
-        for candidate in corrector.suggest(word, limit=4, maxdist=2, prefix=1):
-            terms = q.analyze(candidate)
-            if terms and _audience_has(searcher, terms[0], allowed):
-                found[word] = candidate
-                break
-    return found
-
-
-def _audience_has(searcher, term: str, allowed: set[int]) -> bool:
-    return not allowed.isdisjoint(_matching(searcher, q.term_clause(term)))
+def suggestions(title: str, details: str, audience: str, limit: int = 5) -> list[Hit]:
+    """Articles for a problem being described (the incident form, an agent's panel): the
+    matches of its title under the relevance bar, then its "might be related" articles.
+    A long description would make the bar ask for most of its words, so only the title
+    is matched word by word."""
+    text = (title or "").strip() or (details or "").strip()[:200]
+    if not text:
+        return []
+    results = search(text, audience, per_page=limit, suggest=False)
+    return (results.hits + results.related)[:limit]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -44,3 +44,23 @@ class SynonymGroup(db.Model):
 
     def __repr__(self) -> str:
         return f"<SynonymGroup {self.terms}>"
+
+
+class RevisionEmbedding(db.Model):
+    """The sentence-embedding vector of one article revision (derived data, one per model).
+
+    Stored so that every node uses the same vectors and a node starting cold reads them
+    instead of recomputing; float32, little-endian, ``semantic.DIM`` values.
+    """
+
+    __tablename__ = "revision_embeddings"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("article_revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<RevisionEmbedding revision {self.revision_id} {self.model}>"

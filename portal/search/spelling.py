@@ -1,0 +1,154 @@
+"""Did-you-mean that is right or silent.
+
+A word is a typo candidate only when the library does not know it (neither the audience's
+articles nor a synonym group), a general English dictionary does not know it either (the
+word list of pyspellchecker, a maintained package), and it does not look like a code, a
+number, a product name or an acronym ("ME21N", "SAP", "ThinkPad", "Zoom" after the first
+word). One more case counts: a rare dictionary word one letter away from a word the library
+uses often ("calender" for "calendar", "instal" for "install"): the dictionary lists such
+variants at the very bottom of its frequencies. The correction is the library word with the
+smallest edit distance, ties broken by how many articles use it; the caller offers it only
+when the corrected query finds better matches than the original.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+
+from portal.search import query as q
+
+log = logging.getLogger(__name__)
+
+# pyspellchecker's English list counts words in subtitles; real-word variants and common
+# misspellings it keeps sit below this count (calender 98, instal 50; tethering 94).
+RARE = 100
+# An English word this rare is still corrected when a library word used in this many
+# articles is one edit away.
+RARE_FIX_MIN_ARTICLES = 3
+
+_CODE = re.compile(r"\d|_|[a-z][A-Z]|^[A-Z]{2,}$")
+
+_lock = threading.Lock()
+_english: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+def english() -> tuple[frozenset[str], frozenset[str]]:
+    """The English word list (lowercase) and its rare part; empty when the package is
+    missing (then only the library's vocabulary protects a word)."""
+    global _english
+    if _english is None:
+        with _lock:
+            if _english is None:
+                _english = _load()
+    return _english
+
+
+def _load() -> tuple[frozenset[str], frozenset[str]]:
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:
+        log.warning("pyspellchecker is not installed: did-you-mean checks the library only")
+        return frozenset(), frozenset()
+    counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    words = frozenset(counts)
+    rare = frozenset(w for w, n in counts.items() if n < RARE)
+    return words, rare
+
+
+def looks_like_a_name(raw: str, first: bool) -> bool:
+    """Codes, numbers, acronyms and product names are not typos ("ME21N", "SAP",
+    "iPhone", "Okta" when it is not the first word)."""
+    if _CODE.search(raw):
+        return True
+    return not first and raw[:1].isupper()
+
+
+def candidates(
+    searcher,
+    parsed: q.ParsedQuery,
+    synonym_groups: list[list[str]],
+    visible,
+    vocabulary_has: Callable,
+) -> tuple[dict[str, str], set[str]]:
+    """For each word that is a typo candidate, its best correction from the library; and
+    which of those words are (rare) English words, whose correction must prove itself."""
+    raw_words = re.findall(r"\w+(?:['\u2019]\w+)*", parsed.text)
+    raw_of: dict[str, tuple[str, bool]] = {}
+    for index, raw in enumerate(raw_words):
+        word = raw.lower().replace("'", "").replace("\u2019", "")
+        raw_of.setdefault(word, (raw, index == 0))
+    synonym_words = {w for group in synonym_groups for m in group for w in q.words(m)}
+    reader = searcher.reader()
+    words, rare = (None, None)
+    found: dict[str, str] = {}
+    real_words: set[str] = set()
+    for word in parsed.words:
+        if len(word) < 3 or word.isdigit() or word in synonym_words:
+            continue
+        raw, first = raw_of.get(word, (word, True))
+        if looks_like_a_name(raw, first):
+            continue
+        terms = q.analyze(word)
+        if not terms:
+            continue
+        if ("spell", word) in reader and vocabulary_has(searcher, terms[0], visible):
+            continue
+        if words is None:
+            words, rare = english()
+        in_english = word in words
+        if in_english and word not in rare:
+            continue
+        fix = _correction(
+            searcher, word, visible, vocabulary_has, max_distance=1 if in_english else 2
+        )
+        if fix and in_english and _articles_using(searcher, fix) < RARE_FIX_MIN_ARTICLES:
+            fix = None
+        if fix:
+            found[word] = fix
+            if in_english:
+                real_words.add(word)
+    return found, real_words
+
+
+def _correction(searcher, word: str, visible, vocabulary_has, max_distance: int) -> str | None:
+    corrector = searcher.corrector("spell")
+    limit = 1 if len(word) < 5 else max_distance
+    options = []
+    # whoosh's distance has no transpositions ("slwo" is 2 from "slow"): ask for 2, then
+    # keep what is within the limit counting a swap once
+    for candidate in corrector.suggest(word, limit=12, maxdist=2, prefix=1):
+        distance = edit_distance(word, candidate)
+        if distance > limit:
+            continue
+        terms = q.analyze(candidate)
+        if not terms:
+            continue
+        if terms[0] not in q.GENERIC_TERMS and not vocabulary_has(searcher, terms[0], visible):
+            continue
+        options.append((distance, -_articles_using(searcher, candidate), candidate))
+    return min(options)[2] if options else None
+
+
+def _articles_using(searcher, word: str) -> int:
+    return searcher.doc_frequency("spell", word)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (a swap of two neighbouring letters counts once)."""
+    rows = len(a) + 1
+    cols = len(b) + 1
+    d = [[0] * cols for _ in range(rows)]
+    for i in range(rows):
+        d[i][0] = i
+    for j in range(cols):
+        d[0][j] = j
+    for i in range(1, rows):
+        for j in range(1, cols):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
