@@ -294,7 +294,7 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
                 results.suggestion = " ".join(typos.get(w, w) for w in q.words(parsed.text))
     results.total = int(len(ranked.matches))
     if facets:
-        results.facets = _facets(table, ranked, visible, category, searcher, parsed, groups)
+        results.facets = _facets(table, ranked, allowed)
     pages = max(1, -(-results.total // per_page))
     page_shown = max(1, min(pages, page))
     results.page = page_shown
@@ -477,15 +477,13 @@ def _allowed_mask(searcher, table, audience: str, category: str | None) -> np.nd
     return mask
 
 
-def _facets(table, ranked, visible, category, searcher, parsed, groups) -> dict[str, int]:
-    """Matches per category the audience may see. With a category chosen, the counts are
-    those of the whole query, so the reader can switch to another category."""
+def _facets(table, ranked: _Ranked, allowed: np.ndarray) -> dict[str, int]:
+    """Matches per category, counted only over documents the audience may see (in the
+    chosen category): an empty allowed set gives no facets at all."""
     docs = ranked.matches
-    if category:
-        docs = _rank(searcher, table, parsed, q.concepts(parsed, groups), visible).matches
+    docs = docs[allowed[docs]] if len(docs) else docs
     if not len(docs):
         return {}
-    docs = docs[visible[docs]]
     codes, names = table.categories()
     counts = np.bincount(codes[docs], minlength=len(names))
     return {names[i]: int(n) for i, n in enumerate(counts.tolist()) if n and names[i]}
