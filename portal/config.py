@@ -54,10 +54,11 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_POOL": 100,
     "SEARCH_SEMANTIC_POOL": 20,
     "SEARCH_SEMANTIC_WEIGHT": 0.5,
-    "SEARCH_SEMANTIC_MATCH": 0.9,
-    "SEARCH_SEMANTIC_RELATED": 0.85,
+    "SEARCH_SEMANTIC_MATCH": 0.86,  # a match on meaning alone
+    "SEARCH_SEMANTIC_PARTIAL": 0.84,  # a match on most of the words needs this much meaning
+    "SEARCH_SEMANTIC_FLOOR": 0.80,  # ... on all of them, this much
+    "SEARCH_SEMANTIC_RELATED": 0.83,  # "might be related"
     "SEARCH_RELATED": 3,
-    "SEARCH_RELATED_FLOOR": 0.2,
     "SEARCH_CACHE_SIZE": 512,  # answers to repeated queries kept per process
     "SEARCH_CACHE_SECONDS": 60,  # how long a cached answer may be reused
     # Processes for `flask search reindex` (whoosh writes one segment per process); a rebuild

@@ -284,14 +284,15 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
     allowed = _allowed_mask(searcher, table, audience, category) if category else visible
     typos, real_words = spelling.candidates(searcher, parsed, groups, visible, _vocabulary_has)
     plain = q.concepts(parsed, groups)
-    ranked = _rank(searcher, table, parsed, plain, allowed)
+    ranked = _rank(searcher, table, parsed.text, plain, allowed)
     if typos:
+        corrected = " ".join(typos.get(w, w) for w in q.words(parsed.text))
         fixed = q.concepts(parsed, groups, typos)
-        better = _rank(searcher, table, parsed, fixed, allowed)
+        better = _rank(searcher, table, corrected, fixed, allowed)  # meaning of the fix
         if _improves(better, ranked, strict=bool(real_words & typos.keys())):
             ranked = better
             if suggest:
-                results.suggestion = " ".join(typos.get(w, w) for w in q.words(parsed.text))
+                results.suggestion = corrected
     results.total = int(len(ranked.matches))
     if facets:
         results.facets = _facets(table, ranked, allowed)
@@ -322,17 +323,17 @@ def _improves(fixed: _Ranked, plain: _Ranked, strict: bool) -> bool:
     return not strict
 
 
-def _rank(searcher, table, parsed, concepts, allowed: np.ndarray) -> _Ranked:
+def _rank(searcher, table, text: str, concepts, allowed: np.ndarray) -> _Ranked:
     """Every allowed document scored; matches pass the relevance bar, best first."""
     config = current_app.config
     lex = ranking.lexical(table, concepts, lambda terms: _phrase_docs(searcher, terms))
     need = ranking.required(lex.concepts)
     passes = (lex.covered >= need) & allowed if lex.concepts else np.zeros_like(allowed)
     touched = (lex.covered > 0) & allowed
-    cos = semantic.scores(table, parsed.text) if parsed.text else None
-    strong = np.zeros_like(allowed)
+    cos = semantic.scores(table, text) if text else None
+    is_match = passes
     if cos is not None:
-        strong = (cos >= float(config["SEARCH_SEMANTIC_MATCH"])) & allowed
+        is_match = _meaning_bar(cos, lex, passes, allowed, config)
     # The pool that gets the mixed score: the best lexical candidates and the nearest in
     # meaning. Everything else that matches follows in BM25F order (a large result list).
     pool_size = int(config["SEARCH_POOL"])
@@ -343,7 +344,6 @@ def _rank(searcher, table, parsed, concepts, allowed: np.ndarray) -> _Ranked:
         pool = np.union1d(lexical_pool, nearest)
     mixed = _mix(lex.score, cos, pool, float(config["SEARCH_SEMANTIC_WEIGHT"]))
     scores = dict(zip(pool.tolist(), mixed.tolist(), strict=True))
-    is_match = passes | strong
     in_pool = np.zeros_like(allowed)
     in_pool[pool] = True
     pooled = pool[is_match[pool]]
@@ -354,14 +354,11 @@ def _rank(searcher, table, parsed, concepts, allowed: np.ndarray) -> _Ranked:
         scores[d] = float(lex.score[d])
     matches = np.concatenate([pooled, rest])
     related = pool[~is_match[pool]]
-    floor = float(config["SEARCH_RELATED_FLOOR"])
-    if cos is not None:
-        keep = (cos[related] >= float(config["SEARCH_SEMANTIC_RELATED"])) | (
-            lex.covered[related] * 2 >= max(1, lex.concepts)
-        )
-    else:
+    if cos is not None:  # close in meaning, though not close enough to be a match
+        keep = cos[related] >= float(config["SEARCH_SEMANTIC_RELATED"])
+    else:  # half of what was asked
         keep = lex.covered[related] * 2 >= max(1, lex.concepts)
-    related = related[keep & (mixed[np.searchsorted(pool, related)] >= floor)]
+    related = related[keep]
     related = related[_order(np.array([scores[d] for d in related.tolist()]), related)]
     related = related[: int(config["SEARCH_RELATED"])]
     terms = frozenset(
@@ -375,6 +372,21 @@ def _rank(searcher, table, parsed, concepts, allowed: np.ndarray) -> _Ranked:
         coverage = float(lex.covered[matches[0]]) / lex.concepts
         top = float(lex.score[matches[0]])
     return _Ranked(matches, related, scores, terms, coverage, top)
+
+
+def _meaning_bar(cos, lex, passes, allowed, config) -> np.ndarray:
+    """The relevance bar with meaning: an article is a match when it is very close in
+    meaning alone, or covers every informative word and is not far in meaning, or passes
+    the word bar with only part of the words and is close in meaning (so "the window in my
+    office won't close" no longer matches Windows and Office articles on words alone).
+    Documents without a vector yet are judged on words. Thresholds: bench/relevance.py."""
+    full = (lex.covered >= lex.concepts) & (lex.concepts > 0)
+    meaning = (
+        (cos >= float(config["SEARCH_SEMANTIC_MATCH"]))
+        | (full & (cos >= float(config["SEARCH_SEMANTIC_FLOOR"])))
+        | (passes & (cos >= float(config["SEARCH_SEMANTIC_PARTIAL"])))
+    )
+    return allowed & np.where(cos > -1, meaning, passes)
 
 
 def _order(values: np.ndarray, docs: np.ndarray) -> np.ndarray:

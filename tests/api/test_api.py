@@ -24,7 +24,7 @@ def agent_token(make_user):
 
 def test_search_returns_the_documented_shape(client, articles):
     data = client.get("/api/v1/search?q=printer").get_json()
-    assert set(data) == {"query", "total", "page", "per_page", "suggestion", "results"}
+    assert set(data) == {"query", "total", "page", "per_page", "suggestion", "results", "related"}
     hit = data["results"][0]
     assert set(hit) == {
         "slug",

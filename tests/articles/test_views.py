@@ -96,7 +96,7 @@ def test_search_page_shows_highlight_and_suggestion(client, public_article):
     page = client.get("/search?q=printr").data.decode()
     assert "Did you mean" in page and "printer" in page
     page = client.get("/search?q=printer").data.decode()
-    assert '<mark class="hl' in page and "1 article found" in page
+    assert '<mark class="hl' in page and "1 article matches your search" in page
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_search_page_accepts_any_input(client, public_article, q):
 
 def test_no_results_says_so_plainly(client, public_article):
     page = client.get("/search?q=zzzqqq").data
-    assert b"No articles match your search" in page
+    assert b"No article matches your search" in page
 
 
 def test_category_page_lists_its_articles(client, public_article):

@@ -117,7 +117,7 @@ def test_incident_from_failed_search_to_closed_with_a_new_article(open_page, liv
 
     # 1. The employee's search finds nothing; they raise an incident from the results page.
     search_from_home(employee, QUERY)
-    expect(employee.get_by_role("heading", name="No articles match your search")).to_be_visible()
+    expect(employee.get_by_role("heading", name="No article matches your search")).to_be_visible()
     shot(employee, "incident-01-search-no-results")
     employee.locator(".escalate").get_by_role("link", name="Raise an incident").click()
     fill_login(employee, EMPLOYEE_EMAIL)  # raising needs sign-in; it comes back to the form

@@ -133,7 +133,7 @@ def test_agent_edits_an_article_and_search_finds_the_new_text(page, live_portal)
 
 def test_anonymous_search_does_not_find_a_staff_only_article(page, open_page, live_portal):
     search_from_home(page, STAFF_ONLY_WORD)
-    expect(page.get_by_role("heading", name="No articles match your search")).to_be_visible()
+    expect(page.get_by_role("heading", name="No article matches your search")).to_be_visible()
     expect(page.locator(".hits .hit")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text("Reset a colleague")
     live_portal.shot(page, "no-results")
