@@ -24,7 +24,7 @@ from portal.access import STAFF
 from portal.extensions import db
 from portal.search import query as q
 from portal.search import ranking, semantic, snippets, spelling
-from portal.search.index import WEIGHTING, IndexStore
+from portal.search.index import WEIGHTING, IndexStore, IndexUnavailable
 from portal.search.models import SearchOutbox, SynonymGroup
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class SearchResults:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, int] = field(default_factory=dict)
     related: list[Hit] = field(default_factory=list)  # weaker candidates, shown apart
+    notice: str | None = None  # set when the index could not answer (see fallback)
 
     @property
     def pages(self) -> int:
@@ -79,6 +80,7 @@ def init_app(app: Flask) -> None:
         app.config["SEARCH_INDEX_DIR"],
         lambda: db.engine,
         sync_interval=float(app.config["SEARCH_SYNC_INTERVAL"]),
+        heal_wait=float(app.config["SEARCH_HEAL_WAIT"]),
     )
     app.extensions["search_synonyms"] = _SynonymCache()
     app.extensions["search_cache"] = ResultCache(
@@ -153,10 +155,10 @@ def rebuild(procs: int | None = None) -> int:
     return count
 
 
-def check() -> dict[str, list[str]]:
+def check(wait: float | None = None) -> dict[str, list[str]]:
     """Slugs missing from or extra in this node's index, compared with the database."""
-    sync()
-    return store().check()
+    store().sync(timeout=5.0, wait=wait)
+    return store().check(wait=wait)
 
 
 class _SynonymCache:
@@ -232,13 +234,39 @@ def search(
     facets: bool = False,
     suggest: bool = True,
 ) -> SearchResults:
-    """Search published articles the audience may see. Never raises on user input.
+    """Search published articles the audience may see. Never raises on user input, nor on
+    a missing or damaged index: that is rebuilt, and the database answers meanwhile.
 
     ``hits`` holds only articles that pass the relevance bar (``total`` counts them);
     ``related`` holds at most a few weaker candidates, shown apart."""
     parsed = q.parse(text)
     page = max(1, min(int(page), 1000))
     per_page = max(1, min(int(per_page), 50))
+    args = (parsed, audience, category, page, per_page, facets, suggest)
+    try:
+        results = _indexed(*args)
+        # nothing found: make sure a damaged build is not the reason
+        if results.total or store().believable():
+            return results
+    except IndexUnavailable:  # missing, and not rebuilt within SEARCH_HEAL_WAIT
+        return _fallback(*args)
+    except Exception:
+        log.exception("search index read failed")
+    if store().recover():  # rebuilt, or reopened on a newer build
+        try:
+            return _indexed(*args)
+        except Exception:
+            log.exception("search index read failed again")
+    return _fallback(*args)
+
+
+def _fallback(parsed, audience, category, page, per_page, facets, _suggest) -> SearchResults:
+    from portal.search import fallback  # it builds on this module's result types
+
+    return fallback.search(parsed, audience, category, page, per_page, facets)
+
+
+def _indexed(parsed, audience, category, page, per_page, facets, suggest) -> SearchResults:
     searcher = store().searcher()
     groups = synonyms()
     key = (
