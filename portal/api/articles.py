@@ -49,25 +49,9 @@ def api_search():
             "page": results.page,
             "per_page": results.per_page,
             "suggestion": results.suggestion,
-<<<<<<< HEAD
+            "notice": results.notice,
             "results": [_hit_json(hit) for hit in results.hits],
             "related": [_hit_json(hit) for hit in results.related],
-=======
-            "notice": results.notice,
-            "results": [
-                {
-                    "slug": hit.slug,
-                    "title": hit.title,
-                    "summary": hit.summary,
-                    "category": hit.category,
-                    "subcategory": hit.subcategory,
-                    "url": url_for("articles.article_page", slug=hit.slug, _external=True),
-                    "snippet": str(hit.snippet),
-                    "score": hit.score,
-                }
-                for hit in results.hits
-            ],
->>>>>>> main
         }
     )
 
