@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_SEMANTIC_FLOOR": 0.80,  # ... on all of them, this much
     "SEARCH_SEMANTIC_RELATED": 0.83,  # "might be related"
     "SEARCH_RELATED": 3,
+    "SEARCH_RELATED_ARTICLE_MIN": 0.8,  # cosine between two articles shown as related
     "SEARCH_CACHE_SIZE": 512,  # answers to repeated queries kept per process
     "SEARCH_CACHE_SECONDS": 60,  # how long a cached answer may be reused
     # Seconds a search waits for the rebuild of a missing or damaged index before the

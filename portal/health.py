@@ -20,6 +20,8 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception:
         return jsonify({"status": "error", "failing": ["database"]}), 503
+    # semantic search off (model package missing) is not a fault: search is lexical
+    detail = {"semantic search": search.semantic.status()}
     if search.store().health() != "ok":
-        return jsonify({"status": "degraded", "degraded": ["search index"]})
-    return jsonify({"status": "ok"})
+        return jsonify({"status": "degraded", "degraded": ["search index"], "detail": detail})
+    return jsonify({"status": "ok", "detail": detail})

@@ -243,6 +243,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Parts that work in a reduced mode: a search index being "
                 "rebuilt (searches are answered from the database meanwhile).",
             },
+            "detail": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "How parts run: 'semantic search' is 'on', or 'off: <why>' "
+                "when search is lexical only (the model package is not installed).",
+            },
         },
         required=["status"],
     ),

@@ -34,6 +34,7 @@ __all__ = [
     "Hit",
     "search",
     "suggestions",
+    "related_articles",
     "record_change",
     "sync",
     "rebuild",
@@ -569,3 +570,32 @@ def suggestions(title: str, details: str, audience: str, limit: int = 5) -> list
         return []
     results = search(text, audience, per_page=limit, suggest=False)
     return (results.hits + results.related)[:limit]
+
+
+def related_articles(article_id: int, audience: str, limit: int = 5) -> list[Hit]:
+    """Articles close in meaning to one article (its page's "Related articles"), among
+    those the audience may see; lexically, the matches of its title, when semantic search
+    is off."""
+    try:
+        searcher = store().searcher()
+        table = _table(searcher)
+        allowed = _allowed_mask(searcher, table, audience, None)
+        own = searcher.document_number(id=str(article_id))
+        cos = semantic.article_scores(table, article_id)
+    except Exception:  # the article page must render whatever happens to the index
+        log.exception("related articles failed")
+        return []
+    empty = _Ranked(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), {}, frozenset())
+    if cos is None:
+        if own is None:
+            return []
+        title = searcher.stored_fields(own)["title"]
+        found = search(title, audience, per_page=limit + 1, suggest=False)
+        return [h for h in found.hits + found.related if h.article_id != article_id][:limit]
+    candidates = allowed & (cos >= float(current_app.config["SEARCH_RELATED_ARTICLE_MIN"]))
+    if own is not None:
+        candidates[own] = False
+    docs = np.flatnonzero(candidates)
+    docs = docs[_order(cos[docs], docs)][:limit]
+    empty.scores.update({int(d): float(cos[d]) for d in docs})
+    return [_hit(searcher, int(d), empty) for d in docs]

