@@ -47,6 +47,8 @@ def _trail() -> dict:
 
 def _push(kind: str, item: dict) -> None:
     trail = _trail()
+    if trail.get(kind) and trail[kind][-1] == item:
+        return  # the same search again (a reload, page 2): the session cookie stays as it is
     items = [i for i in trail.get(kind, []) if i != item][-(TRAIL_MAX - 1) :]
     trail[kind] = [*items, item]
     session[TRAIL_KEY] = trail

@@ -150,6 +150,11 @@ def article_page(slug: str):
         article=article,
         body=md.safe(article.body_html),
         vote=voter_vote(article, voter_key()),
+        related=(
+            search.related_articles(article.id, access.audience(current_user))
+            if article.status == "published"
+            else []
+        ),
         form=VoteForm(),
         solved=solved_count(article) if access.is_staff(current_user) else None,
         **(_staff_panel(article) if access.is_staff(current_user) else {}),

@@ -149,6 +149,15 @@ def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
+@bp.get("/similar")
+@login_required
+def similar_known():
+    """Similar open incidents for a title being typed (the raise form's live list)."""
+    known = similar_open(request.args.get("q", "")[:200])
+    _offer(known)
+    return render_template("incidents/_known.html", known=known, form=RaiseForm())
+
+
 def _offer(known: list[Incident]) -> None:
     """Remember the known issues shown to this browser: only those may be followed, so a
     guessed reference never opens someone else's incident."""
@@ -156,7 +165,9 @@ def _offer(known: list[Incident]) -> None:
         return
     refs = [i.ref for i in known]
     earlier = [r for r in session.get(KNOWN_KEY, []) if r not in refs]
-    session[KNOWN_KEY] = (earlier + refs)[-KNOWN_MAX:]
+    offered = (earlier + refs)[-KNOWN_MAX:]
+    if offered != session.get(KNOWN_KEY):  # an unchanged session is not sent again
+        session[KNOWN_KEY] = offered
 
 
 @bp.post("/<ref>/follow")

@@ -35,6 +35,7 @@ __all__ = [
     "search",
     "suggestions",
     "related_articles",
+    "semantic_similarity",
     "record_change",
     "sync",
     "rebuild",
@@ -599,3 +600,13 @@ def related_articles(article_id: int, audience: str, limit: int = 5) -> list[Hit
     docs = docs[_order(cos[docs], docs)][:limit]
     empty.scores.update({int(d): float(cos[d]) for d in docs})
     return [_hit(searcher, int(d), empty) for d in docs]
+
+
+def semantic_similarity(text: str, others: list[str]) -> list[float] | None:
+    """Cosine in meaning between a text and each of some short texts (incident titles),
+    or None when semantic search is off; for matching that is not over articles."""
+    try:
+        return semantic.text_similarity(text, others)
+    except Exception:
+        log.exception("semantic similarity failed")
+        return None

@@ -89,6 +89,9 @@ class Embedder:
                 self._queries.popitem(last=False)
         return vector
 
+    def cached(self, text: str) -> np.ndarray | None:
+        return self._queries.get(text.lower())
+
     def passages(self, texts: list[str]) -> np.ndarray | None:
         model = self.load()
         if model is None:
@@ -383,14 +386,20 @@ def article_scores(table, article_id: int) -> np.ndarray | None:
     return out
 
 
-def text_similarity(text: str, others: list[str]) -> list[float] | None:
+def text_similarity(text: str, others: list[str], budget: int = 48) -> list[float] | None:
     """Cosine between a text and each of some short texts (incident titles), or None when
-    semantic search is off. Vectors of the short texts are cached per process."""
+    semantic search is off. Vectors of the short texts are cached per process; at most
+    ``budget`` new ones are computed per call (the others count as 0 until then)."""
     if not enabled() or not text.strip():
         return None
     query = _embedder.query(text)
-    vectors_ = []
+    if query is None:
+        return None
+    out = []
     for other in others:
-        vec = _embedder.query(other) if other.strip() else None
-        vectors_.append(vec)
-    return [float(v @ query) if v is not None else 0.0 for v in vectors_]
+        vec = _embedder.cached(other)
+        if vec is None and budget > 0 and other.strip():
+            vec = _embedder.query(other)
+            budget -= 1
+        out.append(float(vec @ query) if vec is not None else 0.0)
+    return out

@@ -3,6 +3,8 @@
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-live-suggest]").forEach(setupSuggest);
+    document.querySelectorAll("input[data-combobox]").forEach(setupCombobox);
+    document.querySelectorAll("[data-live-known]").forEach(setupKnown);
   });
 
   // Shows matching articles beside a form while the user types (debounced).
@@ -24,7 +26,8 @@
       }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
         if (!data) { return; }
         list.textContent = "";
-        data.results.forEach(function (item) {
+        var shown = data.results.concat(box.hasAttribute("data-with-related") ? (data.related || []) : []);
+        shown.forEach(function (item) {
           var li = document.createElement("li");
           var a = document.createElement("a");
           a.href = item.url; a.textContent = item.title; a.target = "_blank"; a.rel = "noopener";
@@ -34,7 +37,7 @@
           li.appendChild(p);
           list.appendChild(li);
         });
-        box.hidden = data.results.length === 0;
+        box.hidden = shown.length === 0;
         if (seen && !box.hidden && seen.value === "") { seen.value = "live"; }
       }).catch(function () { /* suggestions are optional */ });
     }
@@ -43,6 +46,153 @@
         clearTimeout(timer);
         timer = setTimeout(run, 300);
       });
+    });
+  }
+
+  // Results as you type under a search box: the WAI-ARIA 1.2 combobox pattern (a text box
+  // with a popup listbox). Arrow keys move through the suggestions, Enter opens the one
+  // chosen (or searches when none is), Escape closes the list, and a polite live region
+  // says how many articles match. Without this script the box is a plain search form.
+  function setupCombobox(input, index) {
+    var form = input.form;
+    if (!form) { return; }
+    var listId = "combo-list-" + index;
+    var list = document.createElement("ul");
+    list.id = listId;
+    list.className = "combo-list";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Matching articles");
+    list.hidden = true;
+    var status = document.createElement("p");
+    status.className = "sr";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    var holder = input.parentNode;
+    holder.classList.add("combo");
+    holder.appendChild(list);
+    holder.appendChild(status);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", listId);
+    input.setAttribute("autocomplete", "off");
+    var items = [];
+    var active = -1;
+    var timer = null;
+    var asked = "";
+    var serial = 0;
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function open() {
+      if (!items.length) { return; }
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+    function highlight(next) {
+      if (!items.length) { return; }
+      if (next < 0) { next = items.length - 1; }
+      if (next >= items.length) { next = 0; }
+      items.forEach(function (li, i) { li.setAttribute("aria-selected", i === next ? "true" : "false"); });
+      active = next;
+      input.setAttribute("aria-activedescendant", items[next].id);
+      items[next].scrollIntoView({ block: "nearest" });
+    }
+    function render(data) {
+      list.textContent = "";
+      items = [];
+      (data.results || []).forEach(function (hit, i) {
+        var li = document.createElement("li");
+        li.id = listId + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.dataset.url = hit.url;
+        var title = document.createElement("span");
+        title.className = "combo-title";
+        title.textContent = hit.title;
+        li.appendChild(title);
+        if (hit.category) {
+          var meta = document.createElement("span");
+          meta.className = "combo-meta";
+          meta.textContent = hit.category;
+          li.appendChild(meta);
+        }
+        li.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        li.addEventListener("click", function () { window.location.href = hit.url; });
+        list.appendChild(li);
+        items.push(li);
+      });
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
+      var n = items.length;
+      status.textContent = n ? n + (n === 1 ? " matching article" : " matching articles") +
+        ", use the arrow keys to choose" : "No article matches yet. Press Enter to search.";
+      if (n) { open(); } else { close(); }
+    }
+    function run() {
+      var text = input.value.trim().slice(0, 200);
+      if (text.length < 2) { close(); items = []; asked = ""; return; }
+      if (text === asked) { open(); return; }
+      asked = text;
+      var mine = ++serial;
+      fetch(input.getAttribute("data-combobox") + "?source=live&per_page=5&q=" + encodeURIComponent(text), {
+        headers: { "Accept": "application/json" }, credentials: "same-origin"
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+        if (data && mine === serial && document.activeElement === input) { render(data); }
+      }).catch(function () { /* suggestions are optional */ });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(run, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (list.hidden) { open(); }
+        highlight(active + 1);
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        if (list.hidden) { open(); }
+        highlight(active - 1);
+      } else if (event.key === "Enter") {
+        if (!list.hidden && active >= 0) {
+          event.preventDefault();
+          window.location.href = items[active].dataset.url;
+        }
+      } else if (event.key === "Escape") {
+        if (!list.hidden) { event.preventDefault(); close(); }
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 100); });
+    input.addEventListener("focus", function () { if (items.length && input.value.trim() === asked) { open(); } });
+  }
+
+
+  // Similar open incidents while the title is typed: the server renders the list (with the
+  // "follow it" forms), this swaps it in. Without this script they show after submitting.
+  function setupKnown(box) {
+    var input = document.getElementById(box.getAttribute("data-inputs") || "title");
+    if (!input) { return; }
+    var timer = null;
+    var last = input.value.trim();
+    function run() {
+      var text = input.value.trim().slice(0, 200);
+      if (text === last || text.length < 3) { return; }
+      last = text;
+      fetch(box.getAttribute("data-live-known") + "?q=" + encodeURIComponent(text), {
+        headers: { "Accept": "text/html" }, credentials: "same-origin"
+      }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+        if (html === null || input.value.trim().slice(0, 200) !== text) { return; }
+        box.innerHTML = html;
+      }).catch(function () { /* optional */ });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(run, 400);
     });
   }
 })();

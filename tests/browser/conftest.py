@@ -151,13 +151,15 @@ def _seed() -> None:
 
 
 @pytest.fixture(scope="module")
-def live_portal(database_url, tmp_path_factory) -> Iterator[LivePortal]:
-    """The real portal on a free 127.0.0.1 port, served by a threaded werkzeug server."""
+def live_portal(request, database_url, tmp_path_factory) -> Iterator[LivePortal]:
+    """The real portal on a free 127.0.0.1 port, served by a threaded werkzeug server; a
+    test module may set LIVE_CONFIG (test_search.py turns semantic search on)."""
     tmp = tmp_path_factory.mktemp("live-portal")
     config = {
         **_config(database_url, tmp),
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_ENABLED": False,
+        **getattr(request.module, "LIVE_CONFIG", {}),
     }
     app = create_app(config)
     with app.app_context():

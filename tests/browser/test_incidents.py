@@ -119,7 +119,7 @@ def test_incident_from_failed_search_to_closed_with_a_new_article(open_page, liv
     search_from_home(employee, QUERY)
     expect(employee.get_by_role("heading", name="No article matches your search")).to_be_visible()
     shot(employee, "incident-01-search-no-results")
-    employee.locator(".escalate").get_by_role("link", name="Raise an incident").click()
+    employee.locator(".noresults").get_by_role("link", name="Raise an incident").click()
     fill_login(employee, EMPLOYEE_EMAIL)  # raising needs sign-in; it comes back to the form
     expect(employee).to_have_url(re.compile(r"/incidents/new\?q="))
     expect(employee.get_by_role("heading", name="Raise an incident")).to_be_visible()

@@ -303,3 +303,45 @@ def test_a_category_holding_only_staff_articles_gives_employees_nothing(make_art
     public = search.search("zorblat", EVERYONE, category="vault", facets=True)
     assert (public.total, public.facets) == (0, {})
     assert search.search("zorblat", STAFF, category="vault", facets=True).facets == {"vault": 1}
+
+
+def test_the_order_never_depends_on_the_page_size(make_article):
+    # whoosh's Or(scale=...) rebuilt its coordination matcher while collecting, so a score
+    # depended on the page limit: the same article on pages 1 and 2 for ~5% of queries.
+    words = ["printer", "queue", "offline", "driver", "toner", "tray"]
+    for n in range(24):
+        picked = " ".join(words[(n + k) % len(words)] for k in range(1 + n % 4))
+        make_article(title=f"Printer case {n}", symptoms=f"The {picked} problem number {n}")
+    query = "printer queue offline toner"
+    one_page = [h.slug for h in search.search(query, EVERYONE, per_page=50).hits]
+    paged = []
+    for page in range(1, 6):
+        paged += [h.slug for h in search.search(query, EVERYONE, per_page=5, page=page).hits]
+    assert len(one_page) > 10
+    assert paged == one_page[: len(paged)] and len(set(paged)) == len(paged)
+
+
+def test_generic_words_of_a_question_carry_no_weight(library):
+    plain = search.search("printer jam", EVERYONE)
+    asked = search.search("how can I fix my printer jam problem please help", EVERYONE)
+    assert [h.slug for h in asked.hits] == [h.slug for h in plain.hits]
+    assert ">help<" not in str(asked.hits[0].snippet)  # generic words are not highlighted
+    assert search.search("how can i please help", EVERYONE).total == 0
+
+
+def test_did_you_mean_stays_silent_for_real_words_codes_and_names(library):
+    for text in ("SAP GUI crashes in ME21N", "Okta Verify push", "wlan coffee leaking"):
+        assert search.search(text, EVERYONE).suggestion is None, text
+    fixed = search.search("pritner jam", EVERYONE)
+    assert fixed.suggestion == "printer jam"
+    assert fixed.hits[0].slug == library["printer"].slug
+
+
+def test_snippets_start_at_a_sentence(make_article):
+    make_article(
+        title="Scanner",
+        symptoms='The panel says "Scan to email failed". Nothing arrives in the inbox. '
+        "The scanner keeps the job.",
+    )
+    snippet = str(search.search("inbox", EVERYONE).hits[0].snippet)
+    assert snippet.startswith("Nothing arrives in the") and "<mark" in snippet

@@ -60,9 +60,7 @@ def test_a_question_no_article_covers_gets_no_match(library):
     assert results.total == 0 and results.hits == []
 
 
-def test_vectors_are_stored_with_the_revision_and_read_by_a_cold_process(
-    app, library, monkeypatch
-):
+def test_vectors_are_stored_with_the_revision_and_read_by_a_cold_process(app, library, monkeypatch):
     rows = db.session.scalars(select(RevisionEmbedding)).all()
     latest = {a.id: max(r.id for r in a.revisions) for a in library.values()}
     assert {r.revision_id for r in rows} >= set(latest.values())
