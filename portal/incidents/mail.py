@@ -143,9 +143,7 @@ def received(incident: Incident, answers: list[ArticleOffer] | None = None) -> N
     _desk_new(incident)
 
 
-def _desk_new(
-    incident: Incident, raised_to: str | None = None, actor: User | None = None
-) -> None:
+def _desk_new(incident: Incident, raised_to: str | None = None, actor: User | None = None) -> None:
     urgent = incident.priority in URGENT
     kind = "urgent_incident" if urgent else "new_incident"
     if raised_to:

@@ -63,8 +63,10 @@ def holder() -> str:
 
 
 def send_mail(now: datetime) -> str:
-    """Send what is due; each message is claimed on its own."""
+    """Send what is due, including what this round's other jobs just queued; each message
+    is claimed on its own. A message failing now is rescheduled past this clock."""
     sent = failed = 0
+    now = utcnow()
     while True:
         batch_sent, batch_failed = services.send_pending(limit=100, now=now)
         sent, failed = sent + batch_sent, failed + batch_failed
@@ -137,8 +139,8 @@ def autoclose(now: datetime) -> str:
     return f"closed {closed}"
 
 
+# In this order, so what a round's other jobs queue goes out in the same round.
 JOBS = [
-    Job("send", "WORKER_SEND_INTERVAL", send_mail, leased=False),
     Job(
         "poll",
         "MAIL_POLL_INTERVAL",
@@ -147,6 +149,7 @@ JOBS = [
     ),
     Job("sla", "WORKER_SLA_INTERVAL", check_sla, leased=False),
     Job("autoclose", "WORKER_AUTOCLOSE_INTERVAL", autoclose),
+    Job("send", "WORKER_SEND_INTERVAL", send_mail, leased=False),
 ]
 
 
