@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from portal import settings
+from portal import settings, transactions
 from portal.accounts.services import find_user
 from portal.analytics.models import SearchEvent
 from portal.extensions import db
@@ -391,3 +391,23 @@ def test_long_subjects_fold_into_well_formed_headers(app, subject):
         parsed = message_from_bytes(raw, policy=parser)
         assert not str(parsed["Subject"]).startswith(" ")
     assert message_from_bytes(raw, policy=policy.default)["Subject"] == " ".join(subject.split())
+
+
+def test_two_workers_taking_the_same_message_at_once_make_one_incident(app, employee):
+    import threading
+
+    raw = mails.thunderbird_new(message_id="raced@mail.example.com")
+    outcomes = []
+
+    def take_it():
+        with app.app_context(), transactions.writing():
+            outcomes.append(intake.receive(raw, source="imap").status)
+            db.session.remove()
+
+    threads = [threading.Thread(target=take_it) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["duplicate", "duplicate", "incident"]
+    assert len(incidents()) == 1 and len(outbox("erin@example.com")) == 1
