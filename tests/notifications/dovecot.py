@@ -13,8 +13,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 DOVECOT = "/usr/sbin/dovecot"
 LDA = "/usr/lib/dovecot/dovecot-lda"
@@ -73,6 +76,19 @@ def missing() -> str:
     if os.geteuid() != 0:
         return "Dovecot's master process needs root here (as in CI)"
     return ""
+
+
+def serve() -> Iterator[Dovecot]:
+    """A module fixture's body: a running server, skipped with its reason where it cannot
+    run, and a failure under CI, which must run every mail test."""
+    reason = missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the mail tests: {reason}")
+        pytest.skip(reason)
+    server = start()
+    yield server
+    server.stop()
 
 
 def _free_port() -> int:
