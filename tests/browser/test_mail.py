@@ -120,3 +120,33 @@ def test_a_mailed_problem_is_solved_by_an_article_from_the_acknowledgement(
         )
         assert [link.article.slug for link in incident.article_links] == ["printer-offline"]
         db.session.remove()
+
+
+def test_staff_see_the_mail_in_their_inbox_and_admins_see_the_mail_page(
+    open_page, live_portal, servers
+):
+    from portal.accounts.services import create_user
+    from tests.browser.conftest import AGENT_EMAIL
+    from tests.conftest import PASSWORD
+
+    with live_portal.app.app_context():
+        create_user("ada.admin@example.com", "Ada Admin", ["admin", "agent"], PASSWORD)
+        db.session.commit()
+        db.session.remove()
+    for email, shot in ((AGENT_EMAIL, "mail-agent-inbox"), ("ada.admin@example.com", None)):
+        page = open_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.locator("main").get_by_role("button", name="Sign in").click()
+        nav = page.get_by_role("navigation", name="Main")
+        if shot:
+            nav.get_by_role("link", name=re.compile(r"^Inbox \(\d+ unread\)$")).click()
+            expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+            expect(page.locator("table")).to_contain_text("INC-000001")
+            live_portal.shot(page, shot)
+        else:
+            page.goto("/admin/mail/")
+            expect(page.get_by_role("heading", name="Latest mail received")).to_be_visible()
+            expect(page.locator("table").last).to_contain_text("Printer shows as offline")
+            live_portal.shot(page, "mail-admin")
