@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from wtforms import SubmitField
 
-from portal import access, writebehind
+from portal import access
 from portal.extensions import db
 from portal.notifications import answers, intake
 from portal.notifications.models import InboundMail, Notification
@@ -129,30 +129,3 @@ def mark_read():
         db.session.commit()
         flash("All notifications marked read.", "success")
     return redirect(url_for(".inbox"))
-
-
-def unread_count(user) -> int:
-    """The number in the top bar."""
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
-    )
-
-
-def mark_incident_read(user, incident_id: int) -> None:
-    """Opening an incident reads its notifications (written behind: the page is a GET)."""
-    user_id, now = user.id, utcnow()
-
-    def job(session):
-        session.execute(
-            update(Notification)
-            .where(
-                Notification.user_id == user_id,
-                Notification.incident_id == incident_id,
-                Notification.read_at.is_(None),
-            )
-            .values(read_at=now)
-        )
-
-    writebehind.submit(job)
