@@ -42,6 +42,11 @@ def api_search():
     )
     if request.args.get("source") != "live":  # live suggestions while typing are not searches
         events.record_search(text, results.total, source="api")
+    elif request.args.get("details"):  # the incident form: its title, then its description
+        results.hits = search.suggestions(
+            text, request.args["details"][:500], access.audience(current_user)
+        )
+        results.related = []
     return jsonify(
         {
             "query": results.query,

@@ -8,6 +8,7 @@ a snippet or a suggestion for anyone else.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -566,11 +567,18 @@ def suggestions(title: str, details: str, audience: str, limit: int = 5) -> list
     matches of its title under the relevance bar, then its "might be related" articles.
     A long description would make the bar ask for most of its words, so only the title
     is matched word by word."""
-    text = (title or "").strip() or (details or "").strip()[:200]
-    if not text:
-        return []
-    results = search(text, audience, per_page=limit, suggest=False)
-    return (results.hits + results.related)[:limit]
+    found: list[Hit] = []
+    # the title first; when it finds nothing, each sentence of the description in turn
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", (details or "")[:1000])
+    for text in [(title or "").strip()] + [t.strip() for t in sentences[:6]]:
+        if not text or (found and text != (title or "").strip() and len(found) >= limit):
+            continue
+        results = search(text[:200], audience, per_page=limit, suggest=False)
+        seen = {h.article_id for h in found}
+        found += [h for h in results.hits + results.related if h.article_id not in seen]
+        if found and text == (title or "").strip():
+            break
+    return found[:limit]
 
 
 def related_articles(article_id: int, audience: str, limit: int = 5) -> list[Hit]:

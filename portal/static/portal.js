@@ -21,7 +21,12 @@
       var text = inputs.map(function (i) { return i.value; }).join(" ").trim().slice(0, 300);
       if (text === last || text.length < 3) { return; }
       last = text;
-      fetch(box.getAttribute("data-live-suggest") + "?source=live&per_page=5&q=" + encodeURIComponent(text), {
+      var query = "q=" + encodeURIComponent(text);
+      if (inputs.length > 1) {  // a title and its description: matched like the server does
+        query = "q=" + encodeURIComponent(inputs[0].value.trim().slice(0, 200)) +
+          "&details=" + encodeURIComponent(inputs.slice(1).map(function (i) { return i.value; }).join(" ").trim().slice(0, 300));
+      }
+      fetch(box.getAttribute("data-live-suggest") + "?source=live&per_page=5&" + query, {
         headers: { "Accept": "application/json" }, credentials: "same-origin"
       }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
         if (!data) { return; }
