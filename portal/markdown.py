@@ -35,10 +35,30 @@ def render(text: str) -> str:
     return sanitise(html)
 
 
+# A "<" that opens a tag (or a declaration) outside the allowlist. Markdown has already
+# escaped code, so what remains is HTML the writer typed.
+_FOREIGN_TAG = re.compile(r"<(?=/?([A-Za-z][A-Za-z0-9:-]*)|[!?](?!--))")
+
+
+def _show_foreign_tags(html: str) -> str:
+    """Escape the "<" of tags outside the allowlist, so they read as the text they are.
+
+    The HTML parser behind nh3 treats what follows <script>, <style>, <textarea> or <title>
+    as that element's raw content (and nh3 drops script and style content), so a writer's
+    "use the <script> tag" would swallow the rest of the article without a word.
+    """
+
+    def escape(match: re.Match) -> str:
+        name = match.group(1)
+        return "<" if name and name.lower() in _TAGS else "&lt;"
+
+    return _FOREIGN_TAG.sub(escape, html)
+
+
 def sanitise(html: str) -> str:
-    """Keep only an allowlist of tags, attributes and URL schemes."""
+    """Keep only an allowlist of tags, attributes and URL schemes; other tags become text."""
     return nh3.clean(
-        html,
+        _show_foreign_tags(html),
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes=_SCHEMES,

@@ -4,16 +4,25 @@ from wtforms import (
     BooleanField,
     HiddenField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import choices
 from portal.incidents.models import LEVELS, STATUS_LABELS
 
 LEVEL_CHOICES = [(level, level.capitalize()) for level in LEVELS]
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices, each its own checkbox (a list the user unticks to leave one out)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class RaiseForm(FlaskForm):
@@ -22,6 +31,9 @@ class RaiseForm(FlaskForm):
         "What happened? What did you try?", validators=[DataRequired(), Length(max=20_000)]
     )
     attachments = MultipleFileField("Attach screenshots or logs (optional, 10 MB each)")
+    # Files already chosen on an earlier press (kept on the server): their tokens.
+    held = CheckboxesField("Files already attached", validate_choice=False)
+    # "1": the confirmation step was shown; "live": suggestions were shown while typing.
     checked = HiddenField(default="")
     submit = SubmitField("Raise the incident")
 

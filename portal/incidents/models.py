@@ -175,6 +175,27 @@ class Attachment(db.Model):
         return f"<Attachment {self.filename}>"
 
 
+class PendingUpload(db.Model):
+    """A file chosen on a form that was shown again before it was sent (the confirmation
+    step, or a mistake to correct): kept for its uploader, so nobody chooses it twice, until
+    it is attached or expires."""
+
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    def __repr__(self) -> str:
+        return f"<PendingUpload {self.filename}>"
+
+
 class IncidentArticle(db.Model):
     """An article linked to an incident: reused to solve it, or created from it."""
 

@@ -81,7 +81,8 @@ def _store_files(incident, files, comment_id=None, internal=False) -> list[str]:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    """Raise an incident, pre-filled from the search; a last look at matching articles."""
+    """Raise an incident, pre-filled from the search; a last look at matching articles,
+    unless they were already shown while typing. Chosen files are never asked for twice."""
     form = RaiseForm()
     if request.method == "GET":
         trail = events.context()
@@ -90,20 +91,15 @@ def new():
     text = f"{form.title.data or ''} {form.description.data or ''}".strip()
     hits = search.search(text, access.audience(current_user), per_page=5).hits if text else []
     known = similar_open(form.title.data or "")
+    unseen_known = [i for i in known if i.ref not in session.get(KNOWN_KEY, [])]
     _offer(known)
+    held = attachments.held(current_user, form.held.data or []) if form.is_submitted() else []
     if form.validate_on_submit():
-        if form.checked.data != "1" and (hits or known):
+        seen = form.checked.data == "1" or (form.checked.data == "live" and not unseen_known)
+        if not seen and (hits or known):
             form.checked.data = "1"
-            # A browser never sends a file twice: say so rather than drop it silently.
-            dropped = any(f and f.filename for f in form.attachments.data or [])
-            return render_template(
-                "incidents/new.html",
-                form=form,
-                hits=hits,
-                known=known,
-                confirm=True,
-                files_dropped=dropped,
-            )
+            held += _hold_files(form, form.attachments.data)
+            return _raise_form(form, held, hits, known, confirm=True)
         try:
             incident = services.raise_incident(
                 current_user,
@@ -114,6 +110,7 @@ def new():
         except services.IncidentError as exc:
             getattr(form, exc.field or "title").errors.append(str(exc))
         else:
+            attachments.attach_held(incident, held)
             problems = _store_files(incident, form.attachments.data)
             events.incident_raised(incident)
             db.session.commit()
@@ -121,10 +118,34 @@ def new():
                 flash(f"Not attached: {problem}", "error")
             flash(f"Incident {incident.ref} raised. We will get back to you.", "success")
             return redirect(url_for(".detail", ref=incident.ref))
-    status = 400 if form.errors else 200
-    return render_template(
-        "incidents/new.html", form=form, hits=hits, known=known, confirm=False
-    ), status
+    if form.is_submitted():
+        held += _hold_files(form, form.attachments.data)
+    return _raise_form(form, held, hits, known, confirm=False)
+
+
+def _hold_files(form: RaiseForm, files) -> list:
+    """Keep the files of a form shown again; a refused one is named under the file field."""
+    kept = []
+    for upload in files or []:
+        if not upload or not upload.filename:
+            continue
+        try:
+            kept.append(attachments.hold(current_user, upload.filename, upload.stream))
+        except attachments.AttachmentError as exc:
+            form.attachments.errors = [*form.attachments.errors, f"Not attached: {exc}"]
+    db.session.commit()
+    return kept
+
+
+def _raise_form(form: RaiseForm, held: list, hits, known, confirm: bool):
+    form.held.choices = [(p.token, f"{p.filename} ({_size(p.size)})") for p in held]
+    form.held.data = [p.token for p in held]
+    page = render_template("incidents/new.html", form=form, hits=hits, known=known, confirm=confirm)
+    return page, 400 if form.errors else 200
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
 def _offer(known: list[Incident]) -> None:

@@ -261,7 +261,10 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
     # A misspelled word still finds what its correction finds, ranked a little lower.
     extra = [t for fixed in corrections.values() for t in q.analyze(fixed)]
     query = q.build(parsed, groups, corrected=extra, common=_common_terms(searcher, parsed))
-    if query is not None:
+    # Nothing the audience may see (an unknown category, or none public yet): no hits and no
+    # facets. Whoosh's collector ignores an empty filter set (`if allow else None` in
+    # whoosh/collectors.py), and its grouped facets would count every match, staff-only too.
+    if query is not None and allowed:
         # The filter is a set of document numbers kept per searcher (whoosh would turn a
         # filter query into a bit set on every search); the total is counted from the
         # matching documents of each clause, as whoosh's own count re-runs the whole query

@@ -11,6 +11,8 @@
       return document.getElementById(id.trim());
     }).filter(Boolean);
     var list = box.querySelector("ul");
+    // Suggestions seen while typing make the server's "before you send it" step redundant.
+    var seen = document.getElementById(box.getAttribute("data-seen") || "");
     var timer = null;
     var last = "";
     function run() {
@@ -33,6 +35,7 @@
           list.appendChild(li);
         });
         box.hidden = data.results.length === 0;
+        if (seen && !box.hidden && seen.value === "") { seen.value = "live"; }
       }).catch(function () { /* suggestions are optional */ });
     }
     inputs.forEach(function (input) {

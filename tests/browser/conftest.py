@@ -234,11 +234,12 @@ def open_page(browser, live_portal) -> Iterator[object]:
     live_portal.server_errors = []
     live_portal.exceptions.clear()
 
-    def open_(viewport: dict | None = None, is_mobile: bool = False):
+    def open_(viewport: dict | None = None, is_mobile: bool = False, java_script_enabled=True):
         ctx = browser.new_context(
             base_url=live_portal.url,
             viewport=viewport or {"width": 1280, "height": 900},
             is_mobile=is_mobile,
+            java_script_enabled=java_script_enabled,
         )
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)

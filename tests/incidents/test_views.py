@@ -3,7 +3,6 @@ work the queue, talk, resolve, capture the fix as an article, confirm or reopen.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 
@@ -117,19 +116,6 @@ def test_matching_articles_ask_for_a_second_press_without_javascript(
     assert [m.subject for m in mails(employee.email)] == [
         "[INC-000001] We received your incident: Printer offline on floor 2"
     ]
-
-
-def test_the_second_press_asks_for_the_files_again(client, sign_in, employee, make_article):
-    make_article(title="Printer offline", symptoms="Printer offline")
-    sign_in(employee)
-    data = {
-        "title": "Printer offline",
-        "description": "Nothing prints.",
-        "attachments": [(io.BytesIO(b"queue stuck\n"), "spool.log")],
-    }
-    first = client.post("/incidents/new", data=data, content_type="multipart/form-data")
-    assert first.status_code == 200
-    assert "choose your attachments again" in first.text
 
 
 def test_without_matching_articles_one_press_raises_it(client, sign_in, employee):

@@ -275,3 +275,26 @@ def test_open_searcher_keeps_answering_when_another_process_merges_the_index(
     titles = {searcher.stored_fields(n)["title"] for n in docnums}
     assert "Printer says paper jam" in titles
     assert search.search("printer", EVERYONE).total == 2
+
+
+@pytest.mark.parametrize("category", ["none-such", "printing"])
+def test_a_category_with_nothing_to_show_gives_no_facets(library, category):
+    """An empty allowed set must not turn off the filter (whoosh ignores an empty one)."""
+    results = search.search("password directory printer", EVERYONE, category=category, facets=True)
+    if category == "none-such":
+        assert (results.total, results.hits, results.facets) == (0, [], {})
+    else:
+        assert results.facets == {"printing": 1}
+
+
+def test_a_category_holding_only_staff_articles_gives_employees_nothing(make_article):
+    make_article(title="Console unlock", symptoms="zorblat console", category="Vault")
+    make_article(title="Printer", symptoms="zorblat printer", category="Printing")
+    db.session.execute(
+        db.text("UPDATE articles SET visibility = 'staff' WHERE title = 'Console unlock'")
+    )
+    db.session.commit()
+    search.rebuild()
+    public = search.search("zorblat", EVERYONE, category="vault", facets=True)
+    assert (public.total, public.facets) == (0, {})
+    assert search.search("zorblat", STAFF, category="vault", facets=True).facets == {"vault": 1}
