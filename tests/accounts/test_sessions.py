@@ -171,3 +171,67 @@ def test_the_profile_lists_where_i_am_signed_in(client, auth, employee):
     )
     page = client.get("/profile").data.decode()
     assert "Firefox on the test laptop" in page and "this browser" in page
+
+
+def test_sign_ins_and_outs_from_many_browsers_at_once(app, make_user):
+    """On SQLite, eight browsers signing in, working and signing out together: no error,
+    every session recorded and then gone."""
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    people = [(u.email, u.name) for u in (make_user() for _ in range(8))]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    failures: list[str] = []
+
+    def browse(person: tuple[str, str]) -> None:
+        email, name = person
+        http = requests.Session()
+        for _ in range(3):
+            steps = [
+                http.post(
+                    f"{url}/login",
+                    data={"email": email, "password": PASSWORD},
+                    allow_redirects=False,
+                ),
+                http.get(f"{url}/profile"),
+                http.post(
+                    f"{url}/profile",
+                    data={"name": name, "language": "en"},
+                    allow_redirects=False,
+                ),
+                http.post(f"{url}/logout", allow_redirects=False),
+                http.get(f"{url}/profile", allow_redirects=False),
+            ]
+            codes = [r.status_code for r in steps]
+            if codes != [302, 200, 302, 302, 302]:
+                failures.append(f"{email}: {codes}")
+
+    threads = [threading.Thread(target=browse, args=(p,)) for p in people]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert failures == []
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(UserSession.id))) == 0
+
+
+def test_nobody_sees_anyone_elses_sessions(app, client, employee, agent):
+    other = app.test_client()
+    other.post(
+        "/login",
+        data={"email": agent.email, "password": PASSWORD},
+        headers={"User-Agent": "Alex's secret browser"},
+    )
+    client.post("/login", data={"email": employee.email, "password": PASSWORD})
+    assert "Alex&#39;s secret browser" not in client.get("/profile").data.decode()
+    assert "Alex&#39;s secret browser" in other.get("/profile").data.decode()

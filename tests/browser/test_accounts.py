@@ -77,9 +77,7 @@ def test_a_new_employee_signs_in_through_the_provider(page, live_portal):
     live_portal.shot(page, "oidc-employee-3-signed-in")
     assert roles_of(live_portal, "nora.new@example.com") == {"employee"}
     page.click("header .who a")
-    assert "employee" in page.inner_text("main") and "signs in with OIDC" in page.inner_text(
-        "main"
-    )
+    assert "employee" in page.inner_text("main") and "signs in with OIDC" in page.inner_text("main")
     live_portal.shot(page, "oidc-employee-4-profile")
 
 
