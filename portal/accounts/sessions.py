@@ -30,6 +30,13 @@ from portal.timeutil import as_utc, utcnow
 
 SESSION_KEY = "_sk"
 TOUCH_EVERY = timedelta(minutes=1)
+_KEPT: set[str] = set()
+
+
+def keep_across_sign_in(*keys: str) -> None:
+    """Let these cookie-session keys survive the reset at sign-in (a higher domain's own data,
+    such as the searches an incident will carry), without accounts knowing whose they are."""
+    _KEPT.update(keys)
 
 
 def _hash(key: str) -> str:
@@ -51,21 +58,16 @@ def is_expired(row: UserSession, now: datetime | None = None) -> bool:
     return as_utc(row.last_seen_at) + idle <= now or as_utc(row.created_at) + longest <= now
 
 
-def sign_in(
-    user: User,
-    method: str,
-    address: str = "",
-    user_agent: str = "",
-    keep: dict | None = None,
-) -> UserSession:
+def sign_in(user: User, method: str, address: str = "", user_agent: str = "") -> UserSession:
     """Start a new session for user in this browser: a fresh cookie, a new server-side row.
 
     The cookie session is cleared first (so nothing planted before sign-in survives) but for
-    `keep`, what the caller carries over on purpose.
+    the keys registered with `keep_across_sign_in`.
     """
     now = utcnow()
+    kept = {key: session[key] for key in _KEPT if key in session}
     session.clear()
-    session.update(keep or {})
+    session.update(kept)
     key = secrets.token_urlsafe(32)
     row = UserSession(
         user=user,

@@ -49,7 +49,6 @@ from portal.accounts.services import (
     user_for_token,
 )
 from portal.accounts.signin import password_sign_in, provision
-from portal.analytics.events import carried_over
 from portal.extensions import db, limiter, login_manager
 from portal.forms import choices
 
@@ -92,7 +91,7 @@ def _user_agent() -> str:
 
 def finish_sign_in(user: User, method: str, target: str | None, login: str | None = None):
     """Start the server-side session, commit, and send the browser on (shared by every way)."""
-    sessions.sign_in(user, method, _address(), _user_agent(), keep=carried_over())
+    sessions.sign_in(user, method, _address(), _user_agent())
     db.session.commit()
     flash(f"Signed in as {user.name}.", "success")
     response = redirect(target or url_for("articles.home"))

@@ -235,3 +235,16 @@ def test_nobody_sees_anyone_elses_sessions(app, client, employee, agent):
     client.post("/login", data={"email": employee.email, "password": PASSWORD})
     assert "Alex&#39;s secret browser" not in client.get("/profile").data.decode()
     assert "Alex&#39;s secret browser" in other.get("/profile").data.decode()
+
+
+def test_the_searches_made_before_signing_in_survive_it(client, employee, make_article):
+    """The trail an incident carries (portal.analytics) is kept; anything else is cleared."""
+    make_article(title="Printer shows as offline")
+    client.get("/search?q=printer offline")
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        trail = session.get("trail")
+    assert trail and trail["queries"]
+    client.post("/login", data={"email": employee.email, "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert session.get("trail") == trail and "planted" not in session
