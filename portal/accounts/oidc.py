@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 import requests
-from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from joserfc.errors import JoseError
@@ -120,6 +120,10 @@ def complete() -> ExternalIdentity:
         )
     except requests.RequestException as exc:
         raise ProviderUnavailable(str(exc)) from exc
+    except MismatchingStateError as exc:
+        raise SignInRefused(
+            "the answer does not belong to a sign-in started in this browser, or came twice"
+        ) from exc
     except OAuthError as exc:
         raise SignInRefused(_describe(exc)) from exc
     except (JoseError, ValueError, KeyError) as exc:

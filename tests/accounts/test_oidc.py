@@ -119,7 +119,9 @@ def test_a_forged_state_is_refused(client, app):
     query = parse_qs(urlsplit(back).query)
     response = client.get(f"/login/sso/callback?code={query['code'][0]}&state=forged-state")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
-    assert "Single sign-on failed" in client.get("/login").data.decode()
+    assert (
+        "does not belong to a sign-in started in this browser" in client.get("/login").data.decode()
+    )
     assert signed_in(client) is None and user("nora.new@example.com") is None
 
 
