@@ -37,6 +37,6 @@ def setup() -> None:
         click.echo(f"first admin: {email}")
         if generated:
             click.echo(f"password (shown once): {password}")
-    search.store().index()  # builds the index from the database when it is missing
+    search.store().index(wait=600)  # builds the index from the database when it is missing
     search.sync()
     click.echo("ready")

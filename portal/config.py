@@ -88,6 +88,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_COMMON_MIN_DOCS": 200,
     "SEARCH_CACHE_SIZE": 512,  # answers to repeated queries kept per process
     "SEARCH_CACHE_SECONDS": 60,  # how long a cached answer may be reused
+    # Seconds a search waits for the rebuild of a missing or damaged index before the
+    # database answers it instead (with a notice); the rebuild goes on in the background.
+    "SEARCH_HEAL_WAIT": 2.0,
     # Processes for `flask search reindex` (whoosh writes one segment per process); a rebuild
     # started inside a web worker, for a missing index, always uses one.
     "SEARCH_BUILD_PROCS": min(4, os.cpu_count() or 1),

@@ -49,6 +49,7 @@ def api_search():
             "page": results.page,
             "per_page": results.per_page,
             "suggestion": results.suggestion,
+            "notice": results.notice,
             "results": [
                 {
                     "slug": hit.slug,

@@ -133,6 +133,13 @@ SCHEMAS: dict[str, Any] = {
             "suggestion": _nullable(
                 {"type": "string", "description": "A spelling the index knows better."}
             ),
+            "notice": _nullable(
+                {
+                    "type": "string",
+                    "description": "Set while the search index is being rebuilt: the "
+                    "database answered, without stemming, snippets or suggestions.",
+                }
+            ),
             "results": {"type": "array", "items": _ref("SearchHit")},
         }
     ),
@@ -216,8 +223,14 @@ SCHEMAS: dict[str, Any] = {
     "CommentList": _object({"results": {"type": "array", "items": _ref("Comment")}}),
     "Health": _object(
         {
-            "status": {"type": "string", "enum": ["ok", "error"]},
+            "status": {"type": "string", "enum": ["ok", "degraded", "error"]},
             "failing": {"type": "array", "items": {"type": "string"}},
+            "degraded": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Parts that work in a reduced mode: a search index being "
+                "rebuilt (searches are answered from the database meanwhile).",
+            },
         },
         required=["status"],
     ),
@@ -367,7 +380,7 @@ PATHS: dict[str, Any] = {
             "summary": "Is the database answering and the search index readable?",
             "security": [],
             "responses": {
-                "200": _json(_ref("Health"), "All well."),
+                "200": _json(_ref("Health"), "Working; `degraded` names parts in reduced mode."),
                 "503": _json(_ref("Health"), "`failing` names the broken parts."),
             },
         }

@@ -23,7 +23,7 @@ from whoosh import query as wq
 from portal.access import STAFF
 from portal.extensions import db
 from portal.search import query as q
-from portal.search.index import IndexStore
+from portal.search.index import IndexStore, IndexUnavailable
 from portal.search.models import SearchOutbox, SynonymGroup
 from portal.search.schema import text_analyzer
 
@@ -66,6 +66,7 @@ class SearchResults:
     suggestion: str | None
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, int] = field(default_factory=dict)
+    notice: str | None = None  # set when the index could not answer (see fallback)
 
     @property
     def pages(self) -> int:
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
         app.config["SEARCH_INDEX_DIR"],
         lambda: db.engine,
         sync_interval=float(app.config["SEARCH_SYNC_INTERVAL"]),
+        heal_wait=float(app.config["SEARCH_HEAL_WAIT"]),
     )
     app.extensions["search_synonyms"] = _SynonymCache()
     app.extensions["search_cache"] = ResultCache(
@@ -144,10 +146,10 @@ def rebuild(procs: int | None = None) -> int:
     return count
 
 
-def check() -> dict[str, list[str]]:
+def check(wait: float | None = None) -> dict[str, list[str]]:
     """Slugs missing from or extra in this node's index, compared with the database."""
-    sync()
-    return store().check()
+    store().sync(timeout=5.0, wait=wait)
+    return store().check(wait=wait)
 
 
 class _SynonymCache:
@@ -223,10 +225,36 @@ def search(
     facets: bool = False,
     suggest: bool = True,
 ) -> SearchResults:
-    """Search published articles the audience may see. Never raises on user input."""
+    """Search published articles the audience may see. Never raises on user input, nor on
+    a missing or damaged index: that is rebuilt, and the database answers meanwhile."""
     parsed = q.parse(text)
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), 50))
+    args = (parsed, audience, category, page, per_page, facets, suggest)
+    try:
+        results = _indexed(*args)
+        # nothing found: make sure a damaged build is not the reason
+        if results.total or store().believable():
+            return results
+    except IndexUnavailable:  # missing, and not rebuilt within SEARCH_HEAL_WAIT
+        return _fallback(*args)
+    except Exception:
+        log.exception("search index read failed")
+    if store().recover():  # rebuilt, or reopened on a newer build
+        try:
+            return _indexed(*args)
+        except Exception:
+            log.exception("search index read failed again")
+    return _fallback(*args)
+
+
+def _fallback(parsed, audience, category, page, per_page, facets, _suggest) -> SearchResults:
+    from portal.search import fallback  # it builds on this module's result types
+
+    return fallback.search(parsed, audience, category, page, per_page, facets)
+
+
+def _indexed(parsed, audience, category, page, per_page, facets, suggest) -> SearchResults:
     searcher = store().searcher()
     groups = synonyms()
     key = (

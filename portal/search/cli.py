@@ -8,6 +8,8 @@ import click
 
 from portal import search
 
+REBUILD_WAIT = 600.0  # a command waits for a missing or damaged index to be rebuilt
+
 
 @click.group("search")
 def search_cli() -> None:
@@ -28,7 +30,7 @@ def reindex() -> None:
 def sync(watch: bool, interval: float) -> None:
     """Apply pending article changes from the outbox to this node's index."""
     while True:
-        changed = search.sync(timeout=10)
+        changed = search.store().sync(timeout=10, wait=REBUILD_WAIT)
         if changed or not watch:
             click.echo(f"applied {changed} article changes")
         if not watch:
@@ -39,7 +41,7 @@ def sync(watch: bool, interval: float) -> None:
 @search_cli.command("check")
 def check() -> None:
     """Compare the index with the database; exit 1 when they differ."""
-    result = search.check()
+    result = search.check(wait=REBUILD_WAIT)
     if result["missing"] or result["extra"]:
         click.echo(f"missing from index: {', '.join(result['missing']) or '-'}")
         click.echo(f"extra in index: {', '.join(result['extra']) or '-'}")

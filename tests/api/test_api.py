@@ -1,5 +1,6 @@
 import pytest
 
+from portal import search
 from portal.accounts.services import create_token
 from portal.extensions import db
 
@@ -24,7 +25,7 @@ def agent_token(make_user):
 
 def test_search_returns_the_documented_shape(client, articles):
     data = client.get("/api/v1/search?q=printer").get_json()
-    assert set(data) == {"query", "total", "page", "per_page", "suggestion", "results"}
+    assert set(data) == {"query", "total", "page", "per_page", "suggestion", "notice", "results"}
     hit = data["results"][0]
     assert set(hit) == {
         "slug",
@@ -100,6 +101,7 @@ def test_tokens_are_stored_only_as_hashes(make_user):
 
 
 def test_healthz_ok_and_503_when_the_database_fails(client, monkeypatch):
+    search.store().index(wait=30)  # a new node builds its index first (degraded meanwhile)
     assert client.get("/healthz").get_json() == {"status": "ok"}
     from portal import health
 
