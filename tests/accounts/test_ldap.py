@@ -114,21 +114,10 @@ def test_an_empty_password_never_reaches_the_directory(app):
         assert ldap.authenticate("lena", "") is None
 
 
-def test_ldaps_works_too(app, directory):
-    from portal import create_app
-    from tests.conftest import Client
-
-    tls = create_app(
-        {
-            **app.config,
-            "LDAP_URL": f"ldaps://127.0.0.1:{directory.tls_port}",
-            "LDAP_START_TLS": False,
-        }
-    )
-    tls.test_client_class = Client
+def test_ldaps_works_too(another_app, directory):
+    tls = another_app(LDAP_URL=f"ldaps://127.0.0.1:{directory.tls_port}", LDAP_START_TLS=False)
     with tls.app_context():
         assert login(tls.test_client(), "lena", LENA_PASSWORD).status_code == 302
-        tls.extensions["search"].close()
 
 
 @pytest.mark.parametrize(
@@ -140,30 +129,25 @@ def test_ldaps_works_too(app, directory):
     ],
 )
 def test_a_directory_we_cannot_use_gets_a_clear_answer_and_local_sign_in_works(
-    app, directory, make_user, change, why
+    another_app, directory, make_user, change, why
 ):
-    from portal import create_app
-    from tests.conftest import Client
-
     config = dict(change)
     if config.get("LDAP_CA_FILE") == "other":
         config["LDAP_CA_FILE"] = str(directory.folder / "other-ca.pem")
     if config.get("LDAP_URL") == "down":
         config["LDAP_URL"] = f"ldap://127.0.0.1:{free_port()}"
-    broken = create_app({**app.config, **config})
-    broken.test_client_class = Client
-    admin = make_user("admin", email="ada@example.com")
+    broken = another_app(**config)
+    admin_email = make_user("admin", email="ada@example.com").email
     with broken.app_context():
         browser = broken.test_client()
         response = login(browser, "lena", LENA_PASSWORD)
         assert response.status_code == 503
         assert b"The company directory does not answer" in response.data
-        assert login(browser, admin.email, PASSWORD).status_code == 302
+        assert login(browser, admin_email, PASSWORD).status_code == 302
         failure = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "signin.failure")
         ).one()
         assert why in failure.detail
-        broken.extensions["search"].close()
 
 
 def test_a_deactivated_directory_user_cannot_sign_in(client, app):

@@ -218,24 +218,20 @@ def test_deactivated_while_signed_in_through_sso(app, client, auth, make_user):
     assert signed_in(client) is None
 
 
-def test_a_provider_that_does_not_answer(app, client, make_user, config_overrides):
+def test_a_provider_that_does_not_answer(another_app, make_user):
     """A clear message, and local sign-in still works (the first admin keeps getting in)."""
-    from portal import create_app
     from tests.accounts.real_servers import free_port
-    from tests.conftest import Client
 
-    down = create_app({**app.config, "OIDC_ISSUER": f"http://127.0.0.1:{free_port()}"})
-    down.test_client_class = Client
-    admin = make_user("admin", email="ada@example.com")
+    down = another_app(OIDC_ISSUER=f"http://127.0.0.1:{free_port()}")
+    admin_email = make_user("admin", email="ada@example.com").email
     with down.app_context():
         browser = down.test_client()
         response = browser.get("/login/sso")
         assert response.status_code == 302 and response.headers["Location"] == "/login"
         page = browser.get("/login").data.decode()
         assert "does not answer right now" in page and 'name="password"' in page
-        signed = browser.post("/login", data={"email": admin.email, "password": PASSWORD})
+        signed = browser.post("/login", data={"email": admin_email, "password": PASSWORD})
         assert signed.status_code == 302
-        down.extensions["search"].close()
 
 
 def test_an_sso_account_cannot_sign_in_with_a_password(client, auth):
@@ -247,14 +243,9 @@ def test_an_sso_account_cannot_sign_in_with_a_password(client, auth):
     assert response.status_code == 401
 
 
-def test_single_sign_on_is_off_without_an_issuer(app, client, config_overrides):
-    from portal import create_app
-    from tests.conftest import Client
-
-    off = create_app({**app.config, "OIDC_ISSUER": None})
-    off.test_client_class = Client
+def test_single_sign_on_is_off_without_an_issuer(another_app):
+    off = another_app(OIDC_ISSUER=None)
     with off.app_context():
         browser = off.test_client()
         assert browser.get("/login/sso").status_code == 404
         assert "company account" not in browser.get("/login").data.decode()
-        off.extensions["search"].close()
