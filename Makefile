@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test install setup browser signin-servers lint format bench clean
+.PHONY: run test install setup browser mailserver signin-servers lint format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ setup: install
 	$(FLASK) db upgrade
 	$(FLASK) setup
 
+# gunicorn serves the pages; beside it one background worker sends mail, polls the desk's
+# mailbox, warns of SLA breaches and autocloses (no cron needed). Ctrl-C stops both.
+# HOST and PORT also make the links in mails point here (PUBLIC_URL follows them).
 run: setup
 	@echo "Firstfix on http://$(HOST):$(PORT)"
+	@export HOST='$(HOST)' PORT='$(PORT)'; \
+	$(FLASK) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
 		--access-logfile - 'portal:create_app()'
 
@@ -36,6 +42,16 @@ browser:
 		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) || \
 		echo "could not install chromium: the browser tests will be skipped"; \
 	fi
+
+# The mail tests start a real IMAP server: Debian's Dovecot (and openssl for its certificate).
+mailserver:
+	@if [ ! -x /usr/sbin/dovecot ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing dovecot-imapd for the mail tests"; \
+		(apt-get install -y -qq dovecot-imapd openssl >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dovecot-imapd openssl >/dev/null 2>&1)) || \
+		echo "could not install dovecot: the IMAP tests will be skipped"; \
+	fi
+
 
 # The sign-in tests start a real OpenID Provider (oidc-provider on Node, from npm) and a real
 # OpenLDAP (Debian's slapd). Both install in seconds; without them those tests say why they skip.
@@ -54,7 +70,7 @@ signin-servers:
 		echo "could not install slapd: the LDAP tests will be skipped"; \
 	fi
 
-test: install browser signin-servers
+test: install browser mailserver signin-servers
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -58,6 +58,7 @@ def api_raise_incident():
             subcategory=data.get("subcategory"),
             impact=data.get("impact"),
             urgency=data.get("urgency"),
+            source="api",
         )
     except (_Invalid, services.IncidentError) as exc:
         db.session.rollback()

@@ -1,8 +1,8 @@
 """accounts: server-side sessions, single sign-on identities, directory roles, token expiry,
 per-user preferences, and the address of each audit entry
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03 09:18:35.505286
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
