@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.accounts.preferences import LANGUAGES
+from portal.accounts.models import LANGUAGES
 from portal.forms import choices
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +20,8 @@ AUTH_SOURCES = ("local", "oidc", "ldap")
 # Where a role came from: granted by hand here, or mapped from the provider's groups at the
 # last sign-in (and so taken away again when the groups no longer say so).
 ROLE_SOURCES = ("manual", "directory")
+# Languages a person may choose on the profile page ("" follows the portal's).
+LANGUAGES: dict[str, str] = {"": "The portal's language", "en": "English"}
 
 
 class User(UserMixin, db.Model):
@@ -35,10 +37,9 @@ class User(UserMixin, db.Model):
     auth_source: Mapped[str] = mapped_column(String(10), default="local")
     # The provider's stable identifier ("<issuer> <sub>" for OIDC, the entry's DN for LDAP).
     external_id: Mapped[str | None] = mapped_column(String(400), unique=True)
-    # "" follows the portal's language; otherwise a code such as "en" or "de".
+    # "" follows the portal's language; otherwise a code such as "en" or "de". (Which mail a
+    # person gets is portal.notifications.preferences, set on the same profile page.)
     language: Mapped[str] = mapped_column(String(10), default="")
-    # Per-user settings as JSON; the shape is documented in portal/accounts/preferences.py.
-    preferences: Mapped[dict] = mapped_column(JSON, default=dict)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from portal import transactions
-from portal.accounts import oidc, preferences, sessions, throttle
+from portal.accounts import oidc, sessions, throttle
 from portal.accounts.audit import announce
 from portal.accounts.forms import (
     ButtonForm,
@@ -51,6 +51,7 @@ from portal.accounts.services import (
 from portal.accounts.signin import password_sign_in, provision
 from portal.extensions import db, limiter, login_manager
 from portal.forms import choices
+from portal.notifications.preferences import choices_for, set_choice
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -283,11 +284,12 @@ def reset(token: str):
 
 
 def _mail_form(formdata=None) -> MailForm:
-    settings = preferences.mail_settings(current_user)
+    """Which notifications come by mail; the kinds and defaults are portal.notifications'."""
+    offered = choices_for(current_user)
     form = MailForm(formdata=formdata) if formdata is not None else MailForm(formdata=None)
-    form.mail.choices = choices((kind, preferences.MAIL_KINDS[kind][0]) for kind in settings)
+    form.mail.choices = choices((name, kind.label) for name, kind, _ in offered)
     if formdata is None:
-        form.mail.data = [kind for kind, on in settings.items() if on]
+        form.mail.data = [name for name, _, mailed in offered if mailed]
     return form
 
 
@@ -346,9 +348,12 @@ def save_mail():
     form = _mail_form(request.form)
     if not form.validate_on_submit():
         return _profile_page(400, mail_form=form)
-    changed = preferences.set_mail_settings(
-        current_user, {kind: True for kind in form.mail.data or []}
-    )
+    wanted = set(form.mail.data or [])
+    changed = False
+    for name, _, mailed in choices_for(current_user):
+        if mailed != (name in wanted):
+            set_choice(current_user, name, name in wanted)
+            changed = True
     db.session.commit()
     flash("Mail settings saved." if changed else "Nothing changed.", "success")
     return redirect(url_for(".profile") + "#mail")

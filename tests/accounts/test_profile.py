@@ -1,9 +1,9 @@
-"""The profile page: name, language and mail settings; staff see the staff kinds of mail."""
+"""The profile page: name, language and which notifications come by mail."""
 
 from __future__ import annotations
 
-from portal.accounts.preferences import mail_settings, wants_mail
 from portal.extensions import db
+from portal.notifications.preferences import choices_for, wants_mail
 
 
 def test_name_and_language_are_saved(client, auth, employee):
@@ -23,23 +23,34 @@ def test_a_blank_name_or_unknown_language_is_refused(client, auth, employee):
     assert employee.name == "Erin Employee"
 
 
-def test_mail_settings_are_stored_per_user(client, auth, employee, agent):
+def test_mail_choices_are_stored_per_user(client, auth, employee, agent):
     auth.login(employee)
     page = client.get("/profile").data.decode()
-    assert "Updates on incidents I raised" in page
-    assert "New incidents in the desk" not in page  # staff kinds only for staff
-    response = client.post("/profile/mail", data={"mail": ["followed"]})
+    assert "The service desk replied" in page
+    assert "A new P1 or P2 incident" not in page  # the desk's kinds only for staff
+    kept = [name for name, _, _ in choices_for(employee) if name != "received"]
+    response = client.post("/profile/mail", data={"mail": kept})
     assert response.status_code == 302
-    db.session.refresh(employee)
-    assert not wants_mail(employee, "my_incidents") and wants_mail(employee, "followed")
-    assert employee.preferences == {"mail": {"my_incidents": False, "followed": True}}
-    assert wants_mail(agent, "my_incidents")  # someone else's choice is untouched
-    assert set(mail_settings(agent)) == {"my_incidents", "followed", "assigned", "new_incidents"}
+    db.session.rollback()
+    assert not wants_mail(employee, "received") and wants_mail(employee, "public_reply")
+    assert wants_mail(agent, "received")  # someone else's choice is untouched
+    page = client.get("/profile").data.decode()
+    assert 'value="received"' in page and 'value="received" checked' not in page
+
+
+def test_staff_choose_the_desk_notifications_too(client, auth, agent):
+    auth.login(agent)
+    page = client.get("/profile").data.decode()
+    assert "A new P1 or P2 incident" in page and "always in the top bar" in page
+    client.post("/profile/mail", data={"mail": ["new_incident"]})
+    db.session.rollback()
+    assert wants_mail(agent, "new_incident") and not wants_mail(agent, "urgent_incident")
 
 
 def test_an_unknown_kind_of_mail_is_refused(client, auth, employee):
     auth.login(employee)
-    assert client.post("/profile/mail", data={"mail": ["new_incidents"]}).status_code == 400
+    assert client.post("/profile/mail", data={"mail": ["new_incident"]}).status_code == 400
+    assert client.post("/profile/mail", data={"mail": ["no-such"]}).status_code == 400
 
 
 def test_a_single_sign_on_user_has_no_password_to_change(client, auth, employee):
