@@ -53,38 +53,32 @@ class ForgotForm(FlaskForm):
     submit = SubmitField("Send me a reset link")
 
 
-def _new_password(label: str = "New password") -> PasswordField:
-    return PasswordField(
-        label,
+class _NewPasswordForm(FlaskForm):
+    """A new password typed twice, and whether the API tokens go with the old one."""
+
+    password = PasswordField(
+        "New password",
         validators=[DataRequired(), Length(max=200)],
         render_kw={"autocomplete": "new-password"},
     )
-
-
-class ResetForm(FlaskForm):
-    password = _new_password()
     confirm = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
         render_kw={"autocomplete": "new-password"},
     )
     revoke_tokens = BooleanField("Also revoke my API tokens (scripts using them stop working)")
+
+
+class ResetForm(_NewPasswordForm):
     submit = SubmitField("Set the new password")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(_NewPasswordForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired(), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
-    password = _new_password()
-    confirm = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    revoke_tokens = BooleanField("Also revoke my API tokens")
     submit = SubmitField("Change password")
 
 

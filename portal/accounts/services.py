@@ -167,19 +167,33 @@ def _reset_mail(user: User, link: str) -> str:
     )
 
 
-def reset_password(user: User, password: str, revoke_tokens: bool, address: str = "") -> None:
-    """Set a new password from a reset link: every session ends, and the tokens if asked."""
+def _replace_password(
+    user: User,
+    password: str,
+    action: str,
+    keep: UserSession | None,
+    revoke_tokens: bool,
+    address: str,
+) -> int:
+    """Set the new password, end the sessions (but `keep`) and maybe the tokens, audit it."""
     check_new_password(password, user)
     user.set_password(password)
-    ended = end_sessions(user)
+    ended = end_sessions(user, keep=keep)
     revoked = revoke_all_tokens(user) if revoke_tokens else 0
+    others = "other " if keep is not None else ""
     announce(
-        "password.reset",
+        action,
         actor=user,
         target=user.email,
-        detail=f"{ended} session(s) ended, {revoked} token(s) revoked",
+        detail=f"{ended} {others}session(s) ended, {revoked} token(s) revoked",
         address=address,
     )
+    return ended
+
+
+def reset_password(user: User, password: str, revoke_tokens: bool, address: str = "") -> None:
+    """Set a new password from a reset link: every session ends, and the tokens if asked."""
+    _replace_password(user, password, "password.reset", None, revoke_tokens, address)
 
 
 def change_password(
@@ -195,18 +209,7 @@ def change_password(
         raise AccountError("password: this account's password is kept by your sign-in provider")
     if not user.check_password(current or ""):
         raise AccountError("current_password: this is not your current password")
-    check_new_password(new, user)
-    user.set_password(new)
-    ended = end_sessions(user, keep=keep)
-    revoked = revoke_all_tokens(user) if revoke_tokens else 0
-    announce(
-        "password.change",
-        actor=user,
-        target=user.email,
-        detail=f"{ended} other session(s) ended, {revoked} token(s) revoked",
-        address=address,
-    )
-    return ended
+    return _replace_password(user, new, "password.change", keep, revoke_tokens, address)
 
 
 def set_password_by_admin(user: User, password: str) -> None:

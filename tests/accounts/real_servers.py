@@ -69,6 +69,19 @@ def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> 
     raise RuntimeError(f"nothing listens on {port} after {timeout} s")
 
 
+def _stop(proc: subprocess.Popen, log, folder: Path) -> None:
+    """End a server this suite started (only that process), then forget its files."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    log.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 # -- OpenID Connect ------------------------------------------------------------------------
 
 
@@ -127,14 +140,7 @@ class OpenIDProvider:
         return (self.folder / "provider.log").read_text()[-2000:]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _stop(self.proc, self.log, self.folder)
 
     def portal_config(self, **extra) -> dict:
         return {
@@ -297,7 +303,8 @@ access to * by dn.exact="{service_dn}" read by self read by * none
 
 
 def _certificates(folder: Path) -> None:
-    """A throwaway CA and a server certificate for 127.0.0.1 / localhost."""
+    """A throwaway CA, a server certificate for 127.0.0.1 / localhost signed by it, and an
+    unrelated CA (to show a certificate we cannot verify is refused)."""
     import datetime
     import ipaddress
 
@@ -307,63 +314,46 @@ def _certificates(folder: Path) -> None:
     from cryptography.x509.oid import NameOID
 
     now = datetime.datetime.now(datetime.UTC)
-
-    def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(name("Firstfix test CA"))
-        .issuer_name(name("Firstfix test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("localhost"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
     pem = serialization.Encoding.PEM
-    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (folder / "server.pem").write_bytes(cert.public_bytes(pem))
+
+    def certificate(cn: str, key, issuer=None, issuer_key=None, extensions=()):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(
+                issuer.subject
+                if issuer
+                else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+            )
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+        )
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(issuer_key or key, hashes.SHA256())
+
+    def ca(cn: str):
+        key = ec.generate_private_key(ec.SECP256R1())
+        usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+        basic = x509.BasicConstraints(ca=True, path_length=None)
+        return certificate(cn, key, extensions=[(basic, True), (usage, True)]), key
+
+    ca_cert, ca_key = ca("Firstfix test CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = x509.SubjectAlternativeName(
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    )
+    server = certificate("localhost", key, ca_cert, ca_key, [(names, False)])
+    (folder / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
+    (folder / "server.pem").write_bytes(server.public_bytes(pem))
     (folder / "server.key").write_bytes(
         key.private_bytes(
             pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
         )
     )
-    other = ec.generate_private_key(ec.SECP256R1())
-    stranger = (
-        x509.CertificateBuilder()
-        .subject_name(name("Some other CA"))
-        .issuer_name(name("Some other CA"))
-        .public_key(other.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(other, hashes.SHA256())
-    )
-    (folder / "other-ca.pem").write_bytes(stranger.public_bytes(pem))
+    (folder / "other-ca.pem").write_bytes(ca("Some other CA")[0].public_bytes(pem))
 
 
 class Directory:
@@ -440,11 +430,4 @@ class Directory:
             conn.unbind()  # ldap3's own `with` leaves a connection bound on entry open
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _stop(self.proc, self.log, self.folder)
