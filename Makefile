@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test install setup browser lint format bench clean
+.PHONY: run test install setup browser mailserver lint format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ setup: install
 	$(FLASK) db upgrade
 	$(FLASK) setup
 
+# gunicorn serves the pages; beside it one background worker sends mail, polls the desk's
+# mailbox, warns of SLA breaches and autocloses (no cron needed). Ctrl-C stops both.
+# HOST and PORT also make the links in mails point here (PUBLIC_URL follows them).
 run: setup
 	@echo "Firstfix on http://$(HOST):$(PORT)"
+	@export HOST='$(HOST)' PORT='$(PORT)'; \
+	$(FLASK) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
 		--access-logfile - 'portal:create_app()'
 
@@ -37,7 +43,16 @@ browser:
 		echo "could not install chromium: the browser tests will be skipped"; \
 	fi
 
-test: install browser
+# The mail tests start a real IMAP server: Debian's Dovecot (and openssl for its certificate).
+mailserver:
+	@if [ ! -x /usr/sbin/dovecot ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing dovecot-imapd for the mail tests"; \
+		(apt-get install -y -qq dovecot-imapd openssl >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dovecot-imapd openssl >/dev/null 2>&1)) || \
+		echo "could not install dovecot: the IMAP tests will be skipped"; \
+	fi
+
+test: install browser mailserver
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

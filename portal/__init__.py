@@ -81,6 +81,8 @@ def _configure_blueprints(app: Flask) -> None:
     from portal.articles.views import bp as articles_bp
     from portal.health import bp as health_bp
     from portal.incidents.views import bp as incidents_bp
+    from portal.notifications.admin import bp as mail_admin_bp
+    from portal.notifications.views import bp as notifications_bp
 
     app.register_blueprint(articles_bp)
     app.register_blueprint(incidents_bp)
@@ -89,6 +91,8 @@ def _configure_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(mail_admin_bp)
     csrf.exempt(api_bp)
 
 

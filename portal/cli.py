@@ -9,8 +9,18 @@ def register(app: Flask) -> None:
     from portal.articles.cli import kb
     from portal.bootstrap import setup
     from portal.incidents.cli import incidents_cli
-    from portal.notifications.cli import mail
+    from portal.notifications.cli import mail, worker
     from portal.search.cli import search_cli
 
-    for command in (kb, search_cli, users, tokens, incidents_cli, mail, analytics_cli, setup):
+    for command in (
+        kb,
+        search_cli,
+        users,
+        tokens,
+        incidents_cli,
+        mail,
+        worker,
+        analytics_cli,
+        setup,
+    ):
         app.cli.add_command(command)

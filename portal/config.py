@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,9 @@ DEFAULTS: dict[str, Any] = {
     # Portal
     "PORTAL_NAME": "Firstfix",
     "TIMEZONE": "UTC",
-    "PUBLIC_URL": "http://127.0.0.1:5000",  # base of the links in mails (no request to ask)
+    # Base of the links in mails (no request to ask); unset, it follows where `make run`
+    # serves: http://$HOST:$PORT, or http://127.0.0.1:5000.
+    "PUBLIC_URL": None,
     # Mail (the outbox in portal/notifications; `flask mail send` retries what is due)
     "MAIL_SERVER": "localhost",
     "MAIL_PORT": 25,
@@ -75,6 +78,23 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_TIMEOUT": 5,  # seconds for each network operation
     "MAIL_MAX_ATTEMPTS": 10,  # then the message stays in the outbox, unsent, for a person to see
     "MAIL_SEND_AFTER_COMMIT": True,  # send from a background thread right after each commit
+    "MAIL_CA_FILE": None,  # CA certificates to trust for SMTP and IMAP TLS (else the system's)
+    # Mail in: the desk's mailbox, polled by `flask worker` (off while MAIL_IMAP_SERVER is unset)
+    "MAIL_DESK_ADDRESS": None,  # the address people write to (else MAIL_FROM's)
+    "MAIL_IMAP_SERVER": None,
+    "MAIL_IMAP_PORT": 993,
+    "MAIL_IMAP_SECURITY": "ssl",  # ssl (IMAPS) | starttls | none (loopback tests only)
+    "MAIL_IMAP_USERNAME": None,
+    "MAIL_IMAP_PASSWORD": None,
+    "MAIL_IMAP_FOLDER": "INBOX",
+    "MAIL_POLL_INTERVAL": 60,  # seconds between mailbox checks
+    # Honour only Authentication-Results written by this server (RFC 8601 authserv-id);
+    # unset: the topmost such header, which the last server added.
+    "MAIL_AUTHSERV_ID": None,
+    # The background worker (`flask worker`): seconds between rounds of each job
+    "WORKER_SEND_INTERVAL": 15,
+    "WORKER_SLA_INTERVAL": 60,
+    "WORKER_AUTOCLOSE_INTERVAL": 3600,
 }
 
 
@@ -106,8 +126,23 @@ def _fill_derived(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     if not app.config["SEARCH_INDEX_DIR"]:
         app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
+    if not app.config["PUBLIC_URL"]:
+        app.config["PUBLIC_URL"] = default_public_url(
+            os.environ.get("HOST"), os.environ.get("PORT")
+        )
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def default_public_url(host: str | None = None, port: str | int | None = None) -> str:
+    """Where `make run` serves (HOST, PORT), as a person would type it into a browser."""
+    host = (host or "127.0.0.1").strip()
+    if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104  (listening everywhere: name the machine)
+        host = socket.getfqdn() or "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = str(port or 5000).strip()
+    return f"http://{host}" + ("" if port == "80" else f":{port}")
 
 
 def _instance_secret(path: Path) -> str:

@@ -20,12 +20,22 @@ def nav_items() -> list[dict[str, str]]:
             select(func.count(Incident.id)).where(Incident.status.in_(OPEN_STATUSES))
         )
         items = _link("incidents.queue", f"Queue ({open_count})") + items
+        items += _inbox()
         items += _link("reports.overview", "Reports")
     if current_user.has_role("editor"):
         items += _link("articles.attention", f"Needs attention ({attention_count()})")
     if current_user.has_role("admin"):
         items += _link("admin.index", "Admin")
     return items
+
+
+def _inbox() -> list[dict[str, str]]:
+    """Staff see how many notifications they have not read yet."""
+    from portal.notifications.views import unread_count
+
+    unread = unread_count(current_user)
+    label = f"Inbox ({unread} unread)" if unread else "Inbox"
+    return _link("notifications.inbox", label)
 
 
 def _link(endpoint: str, label: str) -> list[dict[str, str]]:

@@ -35,6 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "not_helpful_threshold": 0.5,
     "review_months": 12,
     "analytics_retention_days": 180,
+    # Mail to the desk (portal/notifications/intake.py)
+    "mail_answer_first": False,  # answer with articles; raise an incident only when asked
+    "mail_allowed_domains": [],  # unknown senders from these domains get an account
+    "mail_unknown_senders": "refuse",  # refuse (politely) | guest (accept as a requester)
+    "mail_sender_hourly_cap": 20,  # mails taken from one sender per hour (0: no cap)
 }
 
 

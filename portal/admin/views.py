@@ -118,7 +118,11 @@ def index():
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
         .limit(5)
     ).all()
-    return render_template("admin/index.html", summary=services.summary(), recent=recent)
+    from portal.notifications.services import delivery_summary
+
+    return render_template(
+        "admin/index.html", summary=services.summary(), recent=recent, mail=delivery_summary()
+    )
 
 
 # -- categories ---------------------------------------------------------------------------

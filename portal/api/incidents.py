@@ -67,6 +67,7 @@ def api_raise_incident():
             subcategory=subcategory,
             impact=data.get("impact"),
             urgency=data.get("urgency"),
+            source="api",
         )
     except (_Invalid, services.IncidentError) as exc:
         db.session.rollback()

@@ -247,6 +247,10 @@ SCHEMAS: dict[str, Any] = {
         {
             "status": {"type": "string", "enum": ["ok", "degraded", "error"]},
             "failing": {"type": "array", "items": {"type": "string"}},
+            "detail": {
+                "type": "object",
+                "description": "With ?detail=1: mail not delivered yet, and the worker's jobs.",
+            },
             "degraded": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -405,6 +409,15 @@ PATHS: dict[str, Any] = {
             "operationId": "health",
             "summary": "Is the database answering and the search index readable?",
             "security": [],
+            "parameters": [
+                {
+                    "name": "detail",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Any value: add the mail and worker detail.",
+                }
+            ],
             "responses": {
                 "200": _json(_ref("Health"), "Working; `degraded` names parts in reduced mode."),
                 "503": _json(_ref("Health"), "`failing` names the broken parts."),

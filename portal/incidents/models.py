@@ -68,6 +68,9 @@ class Incident(db.Model):
     # The due time the queue sorts by: response until answered, then resolution.
     next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopen_count: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str] = mapped_column(String(10), default="web")  # web | mail | api
+    # Closed by its requester with an article ("This solved it"): a deflection, not desk work.
+    is_self_solved: Mapped[bool] = mapped_column(default=False)
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

@@ -104,8 +104,11 @@ def raise_incident(
     urgency: str | None = None,
     search_context: dict | None = None,
     now: datetime | None = None,
+    source: str = "web",
+    answers: list | None = None,
 ) -> Incident:
-    """Create an incident with its reference, priority and due times, and tell the requester."""
+    """Create an incident with its reference, priority and due times, and tell the requester
+    (with `answers`, the articles that may already solve it) and the service desk."""
     title = " ".join((title or "").split())
     if not title:
         raise IncidentError("a title is required", "title")
@@ -129,6 +132,7 @@ def raise_incident(
         status="new",
         search_context=search_context or {},
         created_at=now or utcnow(),
+        source=source,
     )
     incident.priority = matrix_priority(incident.impact, incident.urgency, settings.matrix())
     db.session.add(incident)
@@ -136,7 +140,7 @@ def raise_incident(
     incident.ref = ref_for(incident.id)
     recompute_sla(incident)
     _event(incident, requester, "created", new=incident.ref)
-    mail.received(incident)
+    mail.received(incident, answers)
     return incident
 
 
@@ -187,9 +191,11 @@ def triage(
             _event(incident, agent, "field", field, old, value)
     new_priority = matrix_priority(incident.impact, incident.urgency, settings.matrix())
     if new_priority != incident.priority:
-        _event(incident, agent, "field", "priority", incident.priority, new_priority)
+        old_priority = incident.priority
+        _event(incident, agent, "field", "priority", old_priority, new_priority)
         incident.priority = new_priority
         recompute_sla(incident)
+        mail.priority_raised(incident, old_priority, agent)
 
 
 def assign(incident: Incident, assignee: User | None, actor: User) -> None:
@@ -254,8 +260,7 @@ def add_comment(
     elif role == "requester":
         if incident.status == "waiting":
             _move(incident, "in_progress", None, "system", now)
-        if incident.assignee is not None:
-            mail.requester_replied(incident, comment)
+        mail.requester_replied(incident, comment)
     return comment
 
 
@@ -396,6 +401,27 @@ def confirm(incident: Incident, user: User, now: datetime | None = None) -> None
     _move(incident, "closed", user, role, now or utcnow())
 
 
+def self_solve(
+    incident: Incident, user: User, article: Article, now: datetime | None = None
+) -> bool:
+    """The requester says an article solved it: closed as self-solved, the article credited.
+
+    False when it was already closed (a second click changes nothing)."""
+    if user.id != incident.requester_id:
+        raise IncidentError("only the person who raised this incident can say it is solved")
+    if incident.status == "closed":
+        return False
+    now = now or utcnow()
+    link_article(incident, article.id, user)
+    incident.solution_md = f'Solved by {user.name} with the article "{article.title}".'
+    incident.solution_html = md.render(incident.solution_md)
+    incident.is_self_solved = True
+    incident.resolved_at = incident.resolved_at or now
+    _move(incident, "closed", user, "system", now)
+    _event(incident, user, "self_solved", new=article.slug, created_at=now)
+    return True
+
+
 def reopen(incident: Incident, user: User, reason: str = "", now: datetime | None = None) -> None:
     """The fix did not work: back to the service desk, within the reopen window."""
     role = actor_of(user, incident)
@@ -417,13 +443,22 @@ def reopen(incident: Incident, user: User, reason: str = "", now: datetime | Non
 
 
 def autoclose(now: datetime | None = None) -> int:
-    """Close incidents resolved more than N business days ago; idempotent, safe from cron."""
+    """Close incidents resolved more than N business days ago; idempotent, safe from cron.
+
+    The rows are locked as they are read (SKIP LOCKED on PostgreSQL; SQLite's writer holds
+    the one write lock), so two workers running it at once never close one incident twice."""
     now = now or utcnow()
     calendar = settings.calendar()
     days = int(settings.get("autoclose_business_days"))
     wait = calendar.day_length * days
     closed = 0
-    for incident in db.session.scalars(select(Incident).where(Incident.status == "resolved")):
+    due = (
+        select(Incident)
+        .where(Incident.status == "resolved")
+        .order_by(Incident.id)
+        .with_for_update(skip_locked=True)
+    )
+    for incident in db.session.scalars(due):
         resolved_at = as_utc(incident.resolved_at)
         if resolved_at and sla.add_business_time(resolved_at, wait, calendar) <= now:
             _move(incident, "closed", None, "system", now)
@@ -533,6 +568,14 @@ def _event(
     )
     db.session.add(event)
     return event
+
+
+def record_event(
+    incident: Incident, actor: User | None, kind: str, new: str = "", internal: bool = False
+) -> IncidentEvent:
+    """A line in the history that no verb above writes (files refused from a mail, a
+    requester saying they still need help)."""
+    return _event(incident, actor, kind, new=new[:2000], internal=internal)
 
 
 def record_suggestion_click(incident: Incident, agent: User, article: Article, action: str) -> None:

@@ -40,6 +40,7 @@ from portal.incidents.models import (
 )
 from portal.incidents.similar import similar_open
 from portal.incidents.workflow import targets
+from portal.notifications.views import mark_incident_read
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents", template_folder="templates")
 
@@ -301,6 +302,7 @@ def detail(ref: str):
     }
     if staff:
         context.update(_staff_context(incident))
+        mark_incident_read(current_user, incident.id)
     else:
         context["can_confirm"] = (
             incident.status == "resolved" and incident.requester_id == current_user.id

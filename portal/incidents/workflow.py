@@ -1,7 +1,7 @@
 """The one status transition table: which status may follow which, and who may move it.
 
 Actors: "agent" (staff working the incident), "requester" (the employee who raised it, or a
-follower), "system" (automatic moves: a requester's reply, autoclose).
+follower), "system" (automatic moves: a requester's reply, autoclose, a self-solved mail).
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("resolved", "closed"): frozenset({"agent", "requester", "system"}),
     ("resolved", "reopened"): frozenset({"agent", "requester"}),
     ("closed", "reopened"): frozenset({"requester", "agent"}),
+    # "This solved it" from a mail's answer link: the portal closes it as self-solved, for
+    # the requester the link was sent to (services.self_solve checks who).
+    ("new", "closed"): frozenset({"system"}),
+    ("in_progress", "closed"): frozenset({"system"}),
+    ("waiting", "closed"): frozenset({"system"}),
+    ("reopened", "closed"): frozenset({"system"}),
 }
 
 

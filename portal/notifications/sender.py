@@ -1,4 +1,4 @@
-"""SMTP delivery: outbox rows become plain-text messages, sent over one connection per batch.
+"""SMTP delivery: outbox rows become MIME messages, sent over one connection per batch.
 
 The only module that imports smtplib. It knows nothing about the database: the outbox logic
 (what is due, claims, retries) is in services.py.
@@ -10,6 +10,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
 from types import TracebackType
 from typing import Any
@@ -25,13 +26,41 @@ _TRANSACTION_ERRORS = (
 )
 
 
+class _HeaderPolicy(EmailPolicy):
+    """The SMTP policy, except that a header is never folded right after its colon.
+
+    The standard library moves a value that does not fit beside its name onto a line of
+    its own ("Subject:" CRLF " [INC-000001] ..."); unfolded, that value starts with a space.
+    Keeping the first line joined stays far below the 998-character limit (the value fitted
+    on one 78-character line)."""
+
+    def fold(self, name: str, value) -> str:
+        return self._join(super().fold(name, value), name, self.linesep)
+
+    def fold_binary(self, name: str, value) -> bytes:
+        folded = super().fold_binary(name, value)
+        return self._join(folded.decode("ascii"), name, self.linesep).encode("ascii")
+
+    @staticmethod
+    def _join(folded: str, name: str, linesep: str) -> str:
+        broken = f"{name}:{linesep} "
+        return f"{name}: {folded[len(broken) :]}" if folded.startswith(broken) else folded
+
+
+SMTP_POLICY = _HeaderPolicy(linesep="\r\n")
+
+
 class ConnectFailed(Exception):
     """The mail server could not be reached or refused the session (TLS, login)."""
 
 
 def build_message(message: MailMessage, sender: str) -> EmailMessage:
-    """A plain-text message for an outbox row."""
-    email = EmailMessage()
+    """The MIME message for an outbox row: plain text, with the HTML part as its alternative.
+
+    Built with the SMTP policy (CRLF, lines folded at 78 with encoded words only where
+    needed), so every header is well formed whatever the subject holds.
+    """
+    email = EmailMessage(policy=SMTP_POLICY)
     email["From"] = sender
     email["To"] = message.to_address
     email["Subject"] = message.subject
@@ -39,9 +68,18 @@ def build_message(message: MailMessage, sender: str) -> EmailMessage:
     email["Date"] = format_datetime(created)
     # The same id on every attempt, so a receiver can drop a copy resent after a crash.
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    email["Message-ID"] = f"<firstfix.{message.id}.{created:%Y%m%d%H%M%S%f}@{domain}>"
+    email["Message-ID"] = (
+        message.message_id or f"<firstfix.{message.id}.{created:%Y%m%d%H%M%S%f}@{domain}>"
+    )
+    if message.in_reply_to:
+        email["In-Reply-To"] = message.in_reply_to
+    if message.thread_references:
+        email["References"] = message.thread_references
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
+    email["X-Auto-Response-Suppress"] = "All"  # the same request, in Exchange's words
     email.set_content(message.body)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
     return email
 
 
@@ -56,6 +94,7 @@ class SmtpSender:
         self.username = config["MAIL_USERNAME"]
         self.password = config["MAIL_PASSWORD"] or ""
         self.timeout = float(config["MAIL_TIMEOUT"])
+        self.cafile = config.get("MAIL_CA_FILE") or None
         self._smtp: smtplib.SMTP | None = None
 
     def __enter__(self) -> SmtpSender:
@@ -92,7 +131,7 @@ class SmtpSender:
             smtp.close()
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self.cafile)
         if self.use_ssl:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(timeout=self.timeout, context=context)
         else:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, func, select, update
@@ -26,8 +28,13 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "queue_mail",
+    "new_message_id",
+    "mail_domain",
     "send_pending",
     "count_waiting",
+    "delivery_summary",
+    "undelivered",
+    "retry",
     "retry_delay",
     "init_app",
     "wait_for_background_send",
@@ -41,19 +48,31 @@ CLAIM_FOR = timedelta(minutes=10)
 SUBJECT_MAX = 300  # the column's length
 ADDRESS_MAX = 254
 ERROR_MAX = 2000
+MESSAGE_ID_MAX = 250
 
 _PENDING = "mail_pending"  # session.info flag: this transaction added outbox rows
 
 
 def queue_mail(
-    to: str | Iterable[str], subject: str, body: str, incident_id: int | None = None
+    to: str | Iterable[str],
+    subject: str,
+    body: str,
+    incident_id: int | None = None,
+    *,
+    html: str = "",
+    kind: str = "",
+    in_reply_to: str = "",
+    references: Iterable[str] = (),
 ) -> list[MailMessage]:
     """Add one outbox row per distinct address to the caller's transaction and flush.
 
-    Empty addresses are skipped; a line break or a missing @ is a programming error.
+    Each row gets its Message-ID now, so a reply naming it finds its way back. Empty
+    addresses are skipped; a line break or a missing @ is a programming error.
     """
     addresses = [to] if isinstance(to, str) else list(to)
     subject = " ".join(subject.split())[:SUBJECT_MAX]  # a header is one line
+    in_reply_to = _one_line(in_reply_to)
+    thread = " ".join(dict.fromkeys(_one_line(r) for r in references if r))
     seen: set[str] = set()
     rows: list[MailMessage] = []
     for raw in addresses:
@@ -64,11 +83,35 @@ def queue_mail(
             raise ValueError(f"not a mail address: {address!r}")
         seen.add(address.lower())
         rows.append(
-            MailMessage(to_address=address, subject=subject, body=body, incident_id=incident_id)
+            MailMessage(
+                to_address=address,
+                subject=subject,
+                body=body,
+                html=html,
+                kind=kind,
+                message_id=new_message_id(),
+                in_reply_to=in_reply_to,
+                thread_references=thread,
+                incident_id=incident_id,
+            )
         )
     db.session.add_all(rows)
     db.session.flush()
     return rows
+
+
+def mail_domain() -> str:
+    """The domain of the portal's own address: the right-hand side of its Message-IDs."""
+    return parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+
+
+def new_message_id() -> str:
+    """A Message-ID no other mail has: random left part, the portal's mail domain."""
+    return f"<firstfix.{uuid.uuid4().hex}@{mail_domain()}>"
+
+
+def _one_line(value: str) -> str:
+    return " ".join((value or "").split())[:MESSAGE_ID_MAX]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -128,6 +171,56 @@ def count_waiting() -> int:
             .select_from(MailMessage)
             .where(MailMessage.sent_at.is_(None), MailMessage.attempts < max_attempts)
         )
+
+
+def delivery_summary() -> dict:
+    """Mail not delivered yet: still being tried, and given up; for admins and /healthz."""
+    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    unsent = MailMessage.sent_at.is_(None)
+    with reading(), Session(db.engine) as session:
+        waiting = session.scalar(
+            select(func.count(MailMessage.id)).where(unsent, MailMessage.attempts < max_attempts)
+        )
+        given_up = session.scalar(
+            select(func.count(MailMessage.id)).where(unsent, MailMessage.attempts >= max_attempts)
+        )
+        failing = session.scalar(
+            select(func.count(MailMessage.id)).where(unsent, MailMessage.attempts > 0)
+        )
+        oldest = session.scalar(select(func.min(MailMessage.created_at)).where(unsent))
+        last_error = session.scalar(
+            select(MailMessage.last_error)
+            .where(unsent, MailMessage.last_error != "")
+            .order_by(MailMessage.id.desc())
+            .limit(1)
+        )
+    oldest = _utc(oldest) if oldest else None
+    return {
+        "waiting": waiting,
+        "failing": failing,  # tried at least once and not delivered
+        "given_up": given_up,
+        "oldest_unsent_minutes": int((utcnow() - oldest).total_seconds() // 60) if oldest else None,
+        "last_error": last_error or "",
+    }
+
+
+def undelivered(limit: int = 50) -> list[MailMessage]:
+    """Messages that failed at least once and are not delivered, newest first."""
+    return list(
+        db.session.scalars(
+            select(MailMessage)
+            .where(MailMessage.sent_at.is_(None), MailMessage.attempts > 0)
+            .order_by(MailMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry(message: MailMessage) -> None:
+    """Try a message again now, with a fresh set of attempts (the caller commits)."""
+    if message.sent_at is None:
+        message.attempts = 0
+        message.next_attempt_at = utcnow()
 
 
 def _claim(session: Session, now: datetime, max_attempts: int) -> MailMessage | None:

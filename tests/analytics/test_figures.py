@@ -83,7 +83,13 @@ def test_self_service_counts_sessions_per_day_in_day_week_and_month_buckets(
     assert (by_day["2025-03-02"]["sessions"], by_day["2025-03-02"]["escalated"]) == (1, 0)
     assert (by_day["2025-03-03"]["sessions"], by_day["2025-03-03"]["escalated"]) == (2, 1)
     assert by_day["2025-03-03"]["rate"] == 0.5 and by_day["2025-03-04"]["rate"] is None
-    assert data["total"] == {"sessions": 3, "escalated": 1, "self_served": 2, "rate": 2 / 3}
+    assert data["total"] == {
+        "sessions": 3,
+        "escalated": 1,
+        "self_served": 2,
+        "by_mail": 0,
+        "rate": 2 / 3,
+    }
 
     weeks = reports.self_service(Period(date(2025, 1, 1), date(2025, 6, 30)))
     by_week = {row["bucket"]: row["sessions"] for row in weeks["series"] if row["sessions"]}

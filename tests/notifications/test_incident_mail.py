@@ -124,7 +124,7 @@ def test_incident_raised_while_mail_server_is_down_is_mailed_once_it_is_back(
     (recipients, message) = inbox.messages[0]
     assert recipients == ["erin@example.com"]
     assert message["Subject"] == f"[INC-000001] We received your incident: {TITLE}"
-    text = message.get_content()
+    text = message.get_body(("plain",)).get_content()
     assert "received your incident INC-000001" in text
     assert "/incidents/INC-000001" in text
     (mail,) = outbox()
