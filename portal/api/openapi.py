@@ -307,7 +307,7 @@ PATHS: dict[str, Any] = {
             "summary": "One article with its Markdown and sanitised HTML",
             "security": OPTIONAL_BEARER,
             "parameters": [{"name": "slug", "in": "path", "required": True, "schema": TEXT_PARAM}],
-            "responses": {"200": _json(_ref("Article"), "The article."), **_errors(401, 404)},
+            "responses": {"200": _json(_ref("Article"), "The article."), **_errors(400, 401, 404)},
         }
     },
     "/api/v1/incidents": {
@@ -364,7 +364,10 @@ PATHS: dict[str, Any] = {
             "summary": "One incident",
             "security": BEARER,
             "parameters": [REF],
-            "responses": {"200": _json(_ref("Incident"), "The incident."), **_errors(401, 404)},
+            "responses": {
+                "200": _json(_ref("Incident"), "The incident."),
+                **_errors(400, 401, 404),
+            },
         }
     },
     "/api/v1/incidents/{ref}/comments": {
@@ -375,7 +378,7 @@ PATHS: dict[str, Any] = {
             "parameters": [REF],
             "responses": {
                 "200": _json(_ref("CommentList"), "Oldest first."),
-                **_errors(401, 404),
+                **_errors(400, 401, 404),
             },
         },
         "post": {
@@ -400,7 +403,7 @@ PATHS: dict[str, Any] = {
             "security": OPTIONAL_BEARER,
             "responses": {
                 "200": _json({"type": "object"}, "The OpenAPI 3.1 document."),
-                **_errors(401),
+                **_errors(400, 401),
             },
         }
     },
@@ -421,6 +424,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Health"), "Working; `degraded` names parts in reduced mode."),
                 "503": _json(_ref("Health"), "`failing` names the broken parts."),
+                **_errors(400),
             },
         }
     },
