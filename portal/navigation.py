@@ -31,7 +31,7 @@ def nav_items() -> list[dict[str, str]]:
 
 def _inbox() -> list[dict[str, str]]:
     """Staff see how many notifications they have not read yet."""
-    from portal.notifications.views import unread_count
+    from portal.notifications.inbox import unread_count
 
     unread = unread_count(current_user)
     label = f"Inbox ({unread} unread)" if unread else "Inbox"

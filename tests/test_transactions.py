@@ -134,10 +134,9 @@ def test_search_events_are_written_in_the_background_within_the_interval(app, ma
     queue = writebehind.WriteBehind(app, interval=0.2)
     app.extensions["writebehind"] = queue
     client = app.test_client()
+    # (That the request itself never writes is the guard of the test above.)
     assert client.get("/search?q=printer").status_code == 200
-    db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(SearchEvent)) == 0
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     count = 0
     while time.monotonic() < deadline and not count:
         time.sleep(0.1)

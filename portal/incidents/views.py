@@ -40,7 +40,7 @@ from portal.incidents.models import (
 )
 from portal.incidents.similar import similar_open
 from portal.incidents.workflow import targets
-from portal.notifications.views import mark_incident_read
+from portal.notifications.inbox import mark_incident_read
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents", template_folder="templates")
 

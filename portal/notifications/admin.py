@@ -1,6 +1,6 @@
 """The admin's mail page (/admin/mail): how mail to the desk is taken, mail that could not be
-delivered (retry), mail held in quarantine (let through or discard), the intake log, and a
-test mail that checks the SMTP settings while the admin watches."""
+delivered (retry), mail held in quarantine (agents decide on it, see views.py), the intake
+log, and a test mail that checks the SMTP settings while the admin watches."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal import access, settings
 from portal.admin.services import record
 from portal.extensions import db
-from portal.notifications import imap, intake, services
+from portal.notifications import imap, services
 from portal.notifications.forms import ButtonForm, MailSettingsForm, TestMailForm
 from portal.notifications.models import InboundMail, MailMessage, WorkerJob
 from portal.notifications.sender import SmtpSender, build_message, describe
@@ -122,25 +122,6 @@ def retry_all():
             services.retry(message)
         db.session.commit()
         flash(f"{len(messages)} mails will be sent again now.", "success")
-    return redirect(url_for(".index"))
-
-
-@bp.post("/inbox/<int:mail_id>/<any(release, discard):verb>")
-def quarantine(mail_id: int, verb: str):
-    """An agent's decision on a mail that failed DMARC or SPF."""
-    row = db.get_or_404(InboundMail, mail_id)
-    if not ButtonForm().validate_on_submit() or row.status != "quarantined":
-        flash("That mail is not in quarantine any more.", "info")
-        return redirect(url_for(".index"))
-    if verb == "discard":
-        row.status, row.reason, row.raw = "ignored", "discarded from quarantine", None
-        record(current_user, "mail.discard", row.from_address, row.subject)
-        db.session.commit()
-        flash("Discarded.", "success")
-        return redirect(url_for(".index"))
-    record(current_user, "mail.release", row.from_address, row.subject)
-    outcome = intake.receive(row.raw or b"", source=row.source, release=row)
-    flash(f"Let through: {outcome.status} ({outcome.reason}).", "success")
     return redirect(url_for(".index"))
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from wtforms import SubmitField
 
-from portal import access, writebehind
+from portal import access
 from portal.extensions import db
-from portal.notifications import answers
-from portal.notifications.models import Notification
+from portal.notifications import answers, intake
+from portal.notifications.models import InboundMail, Notification
 from portal.timeutil import utcnow
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
@@ -68,7 +68,7 @@ def act(token: str):
 @bp.get("/notifications")
 @login_required
 def inbox():
-    """A staff member's notifications, newest first; unread ones marked."""
+    """A staff member's notifications, newest first, and mail waiting in quarantine."""
     access.require_staff()
     items = db.session.scalars(
         select(Notification)
@@ -76,7 +76,43 @@ def inbox():
         .order_by(Notification.id.desc())
         .limit(INBOX_SIZE)
     ).all()
-    return render_template("notifications/inbox.html", items=items, form=ButtonForm())
+    return render_template(
+        "notifications/inbox.html",
+        items=items,
+        quarantined=quarantined(),
+        form=ButtonForm(),
+    )
+
+
+def quarantined() -> list[InboundMail]:
+    return list(
+        db.session.scalars(
+            select(InboundMail)
+            .where(InboundMail.status == "quarantined")
+            .order_by(InboundMail.id.desc())
+        )
+    )
+
+
+@bp.post("/mail/quarantine/<int:mail_id>/<any(release, discard):verb>")
+@login_required
+def quarantine(mail_id: int, verb: str):
+    """An agent's decision on a mail that failed DMARC or SPF: let it through, or discard."""
+    access.require_staff()
+    row = db.get_or_404(InboundMail, mail_id)
+    if not ButtonForm().validate_on_submit() or row.status != "quarantined":
+        flash("That mail is not in quarantine any more.", "info")
+        return redirect(url_for(".inbox"))
+    if verb == "discard":
+        row.status, row.reason, row.raw = "ignored", f"discarded by {current_user.name}", None
+        row.handled_at = utcnow()
+        db.session.commit()
+        flash(f"Discarded the mail from {row.from_address}.", "success")
+    else:
+        outcome = intake.receive(row.raw or b"", source=row.source, release=row)
+        what = f" as {outcome.incident_ref}" if outcome.incident_ref else ""
+        flash(f"Let through{what}: {outcome.reason}.", "success")
+    return redirect(url_for(".inbox"))
 
 
 @bp.post("/notifications/read")
@@ -93,30 +129,3 @@ def mark_read():
         db.session.commit()
         flash("All notifications marked read.", "success")
     return redirect(url_for(".inbox"))
-
-
-def unread_count(user) -> int:
-    """The number in the top bar."""
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
-    )
-
-
-def mark_incident_read(user, incident_id: int) -> None:
-    """Opening an incident reads its notifications (written behind: the page is a GET)."""
-    user_id, now = user.id, utcnow()
-
-    def job(session):
-        session.execute(
-            update(Notification)
-            .where(
-                Notification.user_id == user_id,
-                Notification.incident_id == incident_id,
-                Notification.read_at.is_(None),
-            )
-            .values(read_at=now)
-        )
-
-    writebehind.submit(job)

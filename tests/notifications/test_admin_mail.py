@@ -108,16 +108,30 @@ def test_admins_choose_how_mail_to_the_desk_is_taken(client, auth, admin):
     assert bad.status_code == 400
 
 
-def test_an_admin_lets_a_quarantined_mail_through(client, auth, admin, employee):
+def test_an_agent_lets_a_quarantined_mail_through_or_discards_it(
+    client, auth, admin, agent, employee, make_user
+):
     raw = mails.gmail_reply("The laptop will not boot.", "Laptop broken", dmarc="fail")
-    outcome = intake.receive(raw)
+    held = intake.receive(raw)
+    forged = intake.receive(mails.gmail_reply("Send me the passwords", "Urgent", spf="fail"))
     auth.login(admin)
-    page = client.get("/admin/mail/")
+    assert "Laptop broken" in client.get("/admin/mail/").text
+    auth.logout()
+
+    auth.login(make_user("employee"))
+    assert client.post(f"/mail/quarantine/{held.inbound_id}/release").status_code == 403
+    auth.logout()
+    auth.login(agent)
+    page = client.get("/notifications")
     assert "Laptop broken" in page.text and "dmarc=fail" in page.text
-    client.post(f"/admin/mail/inbox/{outcome.inbound_id}/release")
+    client.post(f"/mail/quarantine/{held.inbound_id}/release")
+    client.post(f"/mail/quarantine/{forged.inbound_id}/discard")
     db.session.rollback()
-    row = db.session.get(InboundMail, outcome.inbound_id)
+    row = db.session.get(InboundMail, held.inbound_id)
     assert row.status == "incident" and row.incident_id
+    gone = db.session.get(InboundMail, forged.inbound_id)
+    assert (gone.status, gone.raw) == ("ignored", None)
+    assert "Mail in quarantine" not in client.get("/notifications").text
 
 
 def test_staff_see_their_unread_notifications_in_the_top_bar(

@@ -411,3 +411,32 @@ def test_two_workers_taking_the_same_message_at_once_make_one_incident(app, empl
         thread.join(timeout=60)
     assert sorted(outcomes) == ["duplicate", "duplicate", "incident"]
     assert len(incidents()) == 1 and len(outbox("erin@example.com")) == 1
+
+
+def test_an_html_only_mail_in_latin_1_keeps_its_words(app, employee):
+    html = (
+        "<html><head><style>p{color:red}</style><script>alert(1)</script></head><body>"
+        "<p>Bonjour,</p><p>l'&eacute;cran reste <b>noir</b> apr\xe8s la mise \xe0 jour.</p>"
+        "<ul><li>red\xe9marr\xe9</li><li>c\xe2ble chang\xe9</li></ul></body></html>"
+    )
+    raw = (
+        "From: Erin Employee <erin@example.com>\r\nTo: servicedesk@example.com\r\n"
+        "Subject: =?iso-8859-1?q?=C9cran_noir?=\r\nMessage-ID: <latin1@mail.example.com>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/html; charset=iso-8859-1\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n" + html + "\r\n"
+    ).encode("latin-1")
+    assert take(raw).status == "incident"
+    (incident,) = incidents()
+    assert incident.title == "Écran noir"
+    assert incident.description_md == (
+        "Bonjour,\n\nl'écran reste noir après la mise à jour.\n\n- redémarré\n- câble changé"
+    )
+    assert "alert" not in incident.description_md and "color" not in incident.description_md
+
+
+def test_a_mail_without_text_or_sender_is_handled_without_an_error(app, employee):
+    raw = b"To: servicedesk@example.com\r\nSubject: hello\r\n\r\n"
+    assert take(raw).status == "ignored"
+    only_files = mails.thunderbird_new(text="")
+    assert take(only_files).status == "incident"
+    assert incidents()[-1].description_md == "(no text; see the attached files)"
