@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test install setup browser mailserver lint format bench clean
+.PHONY: run test install setup browser mailserver signin-servers lint format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,25 @@ mailserver:
 		echo "could not install dovecot: the IMAP tests will be skipped"; \
 	fi
 
-test: install browser mailserver
+
+# The sign-in tests start a real OpenID Provider (oidc-provider on Node, from npm) and a real
+# OpenLDAP (Debian's slapd). Both install in seconds; without them those tests say why they skip.
+PROVIDER_DIR := tests/accounts/oidc_provider
+signin-servers:
+	@if [ ! -d $(PROVIDER_DIR)/node_modules/oidc-provider ] && command -v npm >/dev/null; then \
+		echo "installing oidc-provider for the sign-in tests"; \
+		npm ci --prefix $(PROVIDER_DIR) --no-audit --no-fund --silent || \
+		echo "could not install oidc-provider: the OpenID Connect tests will be skipped"; \
+	fi
+	@if [ ! -x /usr/sbin/slapd ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing slapd for the LDAP tests"; \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd >/dev/null 2>&1)) || \
+		echo "could not install slapd: the LDAP tests will be skipped"; \
+	fi
+
+test: install browser mailserver signin-servers
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

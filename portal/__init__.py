@@ -37,6 +37,8 @@ def _configure_logging(app: Flask) -> None:
 def _configure_extensions(app: Flask) -> None:
     from portal import search, transactions, writebehind
     from portal.accounts import models as _accounts  # noqa: F401  (register models)
+    from portal.accounts import oidc
+    from portal.accounts import throttle as _throttle  # noqa: F401  (limits' sqlite:// storage)
     from portal.admin import models as _admin  # noqa: F401
     from portal.analytics import models as _analytics  # noqa: F401
     from portal.articles import models as _articles  # noqa: F401
@@ -57,6 +59,7 @@ def _configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    oidc.init_app(app)
     search.init_app(app)
     notifications.init_app(app)
     if app.config["PROXY_FIX"]:

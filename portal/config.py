@@ -26,8 +26,45 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Sign-in attempts per address (all of them), and failed ones per account (a browser that
+    # signed in to that account before is exempt, so its owner is never locked out).
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
+    "PASSWORD_RESET_RATE_LIMIT": "5 per 15 minutes;20 per day",  # per address and per account
+    # None: a file in the instance folder that every worker of this node shares;
+    # redis://host:6379 shares the counts between nodes.
+    "RATELIMIT_STORAGE_URI": None,
+    # Sessions live on the server (portal.accounts.sessions): they end after this long without
+    # a request, and in any case this long after signing in.
+    "SESSION_IDLE_MINUTES": 120,
+    "SESSION_MAX_HOURS": 7 * 24,
+    "PASSWORD_RESET_MINUTES": 60,  # how long a mailed reset link works (once)
+    "PASSWORD_MIN_LENGTH": 10,
+    # Single sign-on with OpenID Connect: off while OIDC_ISSUER is empty.
+    "OIDC_ISSUER": None,  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_SCOPES": "openid email profile",
+    "OIDC_BUTTON_LABEL": "Sign in with your company account",
+    "OIDC_ROLES_CLAIM": "groups",  # a claim holding a list of groups (or role names)
+    "OIDC_ROLE_MAP": {},  # {"it-servicedesk": "agent", "kb-editors": "editor"}
+    "OIDC_TIMEOUT": 5,  # seconds per request to the provider
+    # LDAP / Active Directory: off while LDAP_URL is empty.
+    "LDAP_URL": None,  # ldap://dc1.example.com:389 or ldaps://dc1.example.com:636
+    "LDAP_START_TLS": False,  # upgrade an ldap:// connection with StartTLS
+    "LDAP_CA_FILE": None,  # PEM file of the CA that signed the server's certificate
+    "LDAP_BIND_DN": None,  # the service account that searches for users
+    "LDAP_BIND_PASSWORD": None,
+    "LDAP_USER_BASE": None,  # e.g. ou=people,dc=example,dc=com
+    "LDAP_USER_FILTER": "(|(mail={login})(sAMAccountName={login}))",
+    "LDAP_EMAIL_ATTRIBUTE": "mail",
+    "LDAP_NAME_ATTRIBUTE": "displayName",
+    # Groups: the user's memberOf values (Active Directory), or, when LDAP_GROUP_BASE is set,
+    # the groups found there by LDAP_GROUP_FILTER ({dn} is the user's entry, escaped).
+    "LDAP_GROUP_BASE": None,
+    "LDAP_GROUP_FILTER": "(member={dn})",
+    "LDAP_ROLE_MAP": {},  # group DN or CN -> role: {"it-servicedesk": "agent"}
+    "LDAP_TIMEOUT": 5,
     "RATELIMIT_ENABLED": True,
     "PROXY_FIX": False,  # trust X-Forwarded-* from one proxy (behind a load balancer)
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,  # a request body; attachments are 10 MB each
@@ -141,6 +178,8 @@ def _fill_derived(app: Flask) -> None:
         app.config["PUBLIC_URL"] = default_public_url(
             os.environ.get("HOST"), os.environ.get("PORT")
         )
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = f"sqlite:///{instance / 'ratelimit.sqlite'}"
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
 

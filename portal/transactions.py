@@ -60,6 +60,13 @@ def writing() -> contextmanager:
     return _using(IMMEDIATE)
 
 
+def writes_on_get(view):
+    """Mark a view whose GET must write in its own transaction: a sign-in callback, which an
+    identity provider sends as a GET redirect (its `state` is what guards it, not the method)."""
+    view._writes_on_get = True
+    return view
+
+
 def current_mode() -> str:
     return _mode.get()
 
@@ -115,7 +122,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _begin_mode() -> None:
-        safe = request.method in SAFE_METHODS
+        view = app.view_functions.get(request.endpoint or "")
+        safe = request.method in SAFE_METHODS and not getattr(view, "_writes_on_get", False)
         g._transaction_modes = (
             _mode.set(DEFERRED if safe else IMMEDIATE),
             _in_safe_request.set(safe),

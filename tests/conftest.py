@@ -82,6 +82,7 @@ def _config(url: str, tmp: Path) -> dict:
         "SEARCH_SYNC_INTERVAL": 0,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp / 'ratelimit.sqlite'}",
         "MAIL_SEND_AFTER_COMMIT": False,
         "SECRET_KEY": "test-secret",
         "ARTICLES_DIR": str(FIXTURES / "articles"),

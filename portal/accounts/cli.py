@@ -1,11 +1,17 @@
-"""`flask users create` and `flask tokens create`."""
+"""`flask users create`, `flask users set-password` and `flask tokens create`."""
 
 from __future__ import annotations
 
 import click
 
 from portal.accounts.models import ROLES
-from portal.accounts.services import AccountError, create_token, create_user, find_user
+from portal.accounts.services import (
+    AccountError,
+    create_token,
+    create_user,
+    find_user,
+    set_password_by_admin,
+)
 from portal.extensions import db
 
 
@@ -37,6 +43,26 @@ def create(email: str, name: str, roles: tuple[str, ...], password: str | None) 
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {user.email} ({', '.join(sorted(user.roles))})")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password", default=None, help="Prompted for when omitted (safer: no shell history)."
+)
+def set_password(email: str, password: str | None) -> None:
+    """Set EMAIL's password, for a locked-out admin; every session of the account ends."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        set_password_by_admin(user, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password of {user.email} set; its sessions ended")
 
 
 @click.group("tokens")

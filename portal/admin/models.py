@@ -35,6 +35,7 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(45), default="")  # where the request came from
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     actor: Mapped[User | None] = relationship()

@@ -21,8 +21,10 @@ from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import settings
+from portal.accounts.audit import account_event
 from portal.accounts.models import ROLES, User
 from portal.accounts.services import AccountError, create_user, generate_password
+from portal.accounts.sessions import end_sessions
 from portal.admin.models import AuditEntry
 from portal.articles.models import Article, Category
 from portal.articles.services import get_or_create_category
@@ -49,17 +51,26 @@ class AdminError(ValueError):
 # -- the audit log ------------------------------------------------------------------------
 
 
-def record(actor: User | None, action: str, target: str, detail: str = "") -> AuditEntry:
+def record(
+    actor: User | None, action: str, target: str, detail: str = "", address: str = ""
+) -> AuditEntry:
     """Write one audit entry in the caller's transaction: who changed what, from what to what."""
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
         action=action[:60],
         target=target[:200],
         detail=detail,
+        address=(address or "")[:45],
     )
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+@account_event.connect
+def _record_account_event(action: str, *, actor, target, detail, address) -> None:
+    """Sign-ins, failures, resets, directory role changes and tokens (from portal.accounts)."""
+    record(actor, action, target, detail, address)
 
 
 def _change_setting(actor: User, key: str, new: Any, describe) -> bool:
@@ -591,10 +602,21 @@ def set_user_active(actor: User, user: User, active: bool) -> bool:
     if user.is_active_account == active:
         return False
     user.is_active_account = active
+    ended = 0 if active else end_sessions(user)
     db.session.flush()
     state = {True: "active", False: "inactive"}
-    record(actor, "user.active", user.email, f"{state[not active]} -> {state[active]}")
+    detail = f"{state[not active]} -> {state[active]}"
+    record(
+        actor, "user.active", user.email, detail + (f"; {ended} session(s) ended" if ended else "")
+    )
     return True
+
+
+def sign_out_everywhere(actor: User, user: User) -> int:
+    """End every session of a user (a lost laptop, a leaver); they sign in again."""
+    ended = end_sessions(user)
+    record(actor, "signout.everywhere", user.email, f"{ended} session(s), by an admin")
+    return ended
 
 
 def summary() -> dict[str, str]:

@@ -511,6 +511,73 @@ def set_active(user_id: int, verb: str):
     )
 
 
+@bp.post("/users/<int:user_id>/reset-link")
+def send_reset_link(user_id: int):
+    """Mail a user a link to choose a new password (the admin never sees it)."""
+    from portal.accounts.services import AccountError
+    from portal.accounts.services import send_reset_link as send
+    from portal.accounts.views import reset_link
+
+    user = db.get_or_404(User, user_id)
+
+    def change():
+        try:
+            send(current_user, user, reset_link, request.remote_addr or "")
+        except AccountError as exc:
+            raise AdminError(str(exc) + ".") from None
+
+    return _submit(
+        ButtonForm(),
+        change,
+        _users_page,
+        lambda _: f"A reset link is on its way to {user.email}.",
+        url_for(".users", q=request.args.get("q") or None),
+    )
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+def sign_out_user(user_id: int):
+    """End every session of a user."""
+    user = db.get_or_404(User, user_id)
+    return _submit(
+        ButtonForm(),
+        lambda: services.sign_out_everywhere(current_user, user),
+        _users_page,
+        lambda ended: f"{user.email} is signed out everywhere ({ended} session(s) ended).",
+        url_for(".users", q=request.args.get("q") or None),
+    )
+
+
+# -- API tokens ---------------------------------------------------------------------------
+
+
+@bp.get("/tokens")
+def tokens():
+    """Everyone's API tokens: whose, what for, last used; revoke any."""
+    from portal.accounts.services import all_tokens
+
+    return render_template(
+        "admin/tokens.html", tokens=all_tokens(), button=ButtonForm(formdata=None), now=utcnow()
+    )
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    """Revoke anyone's token."""
+    from portal.accounts.models import ApiToken
+    from portal.accounts.services import revoke_token as revoke
+
+    token = db.get_or_404(ApiToken, token_id)
+    owner = token.user.email
+    return _submit(
+        ButtonForm(),
+        lambda: revoke(current_user, token, request.remote_addr or ""),
+        lambda: tokens(),
+        lambda _: f"Token of {owner} revoked.",
+        url_for(".tokens"),
+    )
+
+
 # -- the audit log ------------------------------------------------------------------------
 
 

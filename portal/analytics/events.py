@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 
 from portal import writebehind
+from portal.accounts.sessions import keep_across_sign_in
 from portal.analytics.models import SearchEvent
 from portal.search.query import normalise
 from portal.timeutil import utcnow
@@ -22,6 +23,8 @@ from portal.timeutil import utcnow
 TRAIL_KEY = "trail"
 TRAIL_MAX = 10
 SESSION_WINDOW = timedelta(hours=2)
+# The search session and its trail survive the session reset at sign-in.
+keep_across_sign_in("sid", TRAIL_KEY)
 
 
 def session_key() -> str:
@@ -29,11 +32,6 @@ def session_key() -> str:
     if "sid" not in session:
         session["sid"] = secrets.token_hex(12)
     return f"s:{session['sid']}"
-
-
-def carried_over() -> dict:
-    """What survives the session reset at sign-in: the search session and its trail."""
-    return {k: session[k] for k in ("sid", TRAIL_KEY) if k in session}
 
 
 def normalised(text: str) -> str:

@@ -10,6 +10,7 @@ from portal.analytics import events
 from portal.api import bp
 from portal.api.auth import error
 from portal.articles.services import get_article
+from portal.timeutil import as_utc
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int | None:
@@ -33,6 +34,9 @@ def api_search():
     per_page = _int_arg("per_page", current_app.config["SEARCH_PER_PAGE"], 1, 50)
     if per_page is None:
         return error(400, "per_page must be a whole number from 1 to 50", "per_page")
+    source = request.args.get("source")
+    if source is not None and source != "live":
+        return error(400, "source must be 'live' when given", "source")
     results = search.search(
         text,
         access.audience(current_user),
@@ -40,7 +44,7 @@ def api_search():
         page=page,
         per_page=per_page,
     )
-    if request.args.get("source") != "live":  # live suggestions while typing are not searches
+    if source != "live":  # live suggestions while typing are not searches
         events.record_search(text, results.total, source="api")
     elif request.args.get("details"):  # the incident form: its title, then its description
         results.hits = search.suggestions(
@@ -77,7 +81,8 @@ def _hit_json(hit: search.Hit) -> dict:
 @bp.get("/articles/<slug>")
 def api_article(slug: str):
     """One article with its Markdown and its sanitised HTML."""
-    article = get_article(slug)
+    # A NUL cannot be in a slug, and PostgreSQL refuses it in a query (a 500).
+    article = get_article(slug) if "\x00" not in slug else None
     if article is None or not access.can_see_article(current_user, article):
         abort(404, description=f"No article '{slug}'.")
     return jsonify(
@@ -96,6 +101,12 @@ def api_article(slug: str):
             "markdown": article.body_md,
             "html": article.body_html,
             "url": url_for("articles.article_page", slug=article.slug, _external=True),
-            "updated_at": article.updated_at.isoformat() if article.updated_at else None,
+            "updated_at": _when(article.updated_at),
         }
     )
+
+
+def _when(value) -> str | None:
+    """ISO 8601 with its UTC offset (SQLite hands back naive datetimes)."""
+    value = as_utc(value)
+    return value.isoformat() if value is not None else None

@@ -14,9 +14,11 @@ from portal.accounts.services import user_for_token
 from portal.api import bp
 from portal.api.articles import _int_arg
 from portal.api.auth import error
+from portal.articles.models import Category
+from portal.articles.services import visible_articles_stmt
 from portal.extensions import db
 from portal.incidents import services
-from portal.incidents.models import OPEN_STATUSES, STATUSES, Comment, Incident
+from portal.incidents.models import LEVELS, OPEN_STATUSES, STATUSES, Comment, Incident
 from portal.timeutil import as_utc
 
 PER_PAGE = 25
@@ -30,7 +32,8 @@ RAISE_FIELDS = {
     "urgency": str,
 }
 COMMENT_FIELDS = {"body": str, "internal": bool}
-TRUE, FALSE = ("1", "true", "yes"), ("", "0", "false", "no")
+REQUIRED_TEXT = ("title", "description", "body")  # must hold more than white space
+MINE = ("1", "0")
 
 
 class _Invalid(ValueError):
@@ -50,12 +53,18 @@ def api_raise_incident():
     _require_token()
     try:
         data = _body(RAISE_FIELDS, required=("title", "description"))
+        category, subcategory = _categories(data.get("category"), data.get("subcategory"))
+        for name in ("impact", "urgency"):
+            if name in data and data[name] not in LEVELS:
+                raise _Invalid(f"{name} must be one of {', '.join(LEVELS)}", name)
+        if len(data["title"]) > services.TITLE_MAX:
+            raise _Invalid(f"title is longer than {services.TITLE_MAX} characters", "title")
         incident = services.raise_incident(
             current_user,
             data["title"],
             data["description"],
-            category=data.get("category"),
-            subcategory=data.get("subcategory"),
+            category=category,
+            subcategory=subcategory,
             impact=data.get("impact"),
             urgency=data.get("urgency"),
             source="api",
@@ -74,8 +83,8 @@ def api_raise_incident():
 def api_incidents():
     """The incidents the caller may see, newest first; staff may narrow to their own."""
     _require_token()
-    mine = request.args.get("mine", "").lower()
-    if mine not in TRUE + FALSE:
+    mine = request.args.get("mine")
+    if mine is not None and mine not in MINE:
         return error(400, "mine must be 1 or 0", "mine")
     status = request.args.get("status", "")
     if status and status != "open" and status not in STATUSES:
@@ -87,7 +96,7 @@ def api_incidents():
     if per_page is None:
         return error(400, f"per_page must be a whole number from 1 to {PER_PAGE_MAX}", "per_page")
     stmt = access.incidents_visible_to(current_user, select(Incident))
-    if mine in TRUE and access.is_staff(current_user):
+    if mine == "1" and access.is_staff(current_user):
         stmt = stmt.where(
             or_(Incident.requester_id == current_user.id, Incident.assignee_id == current_user.id)
         )
@@ -178,6 +187,44 @@ def _load(ref: str) -> Incident:
     return incident
 
 
+def category_tree(user) -> dict[Category, list[Category]]:
+    """The categories, each with its subcategories, that an incident raised by this user may
+    name: all of them for staff; for others those holding an article they may see, as on the
+    home page (a category's name alone would leak). The OpenAPI document lists the same."""
+    categories = db.session.scalars(select(Category).order_by(Category.name, Category.id)).all()
+    if not access.is_staff(user):
+        visible = visible_articles_stmt(user).subquery()
+        rows = db.session.execute(select(visible.c.category_id, visible.c.subcategory_id)).all()
+        seen = {cid for row in rows for cid in row if cid is not None}
+        categories = [c for c in categories if c.id in seen]
+    tops = [c for c in categories if c.parent_id is None]
+    return {top: [c for c in categories if c.parent_id == top.id] for top in tops}
+
+
+def names(category: Category) -> list[str]:
+    """What a caller may call a category: its name or its slug, exactly."""
+    return list(dict.fromkeys((category.name, category.slug)))
+
+
+def _categories(category: str | None, subcategory: str | None) -> tuple[str | None, str | None]:
+    """The slugs of the category and subcategory named, refused unless the caller may name
+    them (exact name or slug; a subcategory only within its category)."""
+    if category is None:
+        if subcategory is not None:
+            raise _Invalid("a subcategory needs a category", "subcategory")
+        return None, None
+    tree = category_tree(current_user)
+    top = next((c for c in tree if category in names(c)), None)
+    if top is None:
+        raise _Invalid(f"unknown category '{category}'", "category")
+    if subcategory is None:
+        return top.slug, None
+    sub = next((c for c in tree[top] if subcategory in names(c)), None)
+    if sub is None:
+        raise _Invalid(f"unknown subcategory '{subcategory}' in {top.name}", "subcategory")
+    return top.slug, sub.slug
+
+
 def _body(fields: dict[str, type], required: tuple[str, ...]) -> dict[str, Any]:
     """The JSON object of the request, with known fields of the right type; null is absent."""
     if not request.is_json:
@@ -203,6 +250,8 @@ def _body(fields: dict[str, type], required: tuple[str, ...]) -> dict[str, Any]:
             raise _Invalid(f"{name} must be {expected}", name)
         if isinstance(value, str):
             _check_text(value, name)
+            if name in REQUIRED_TEXT and not value.strip():
+                raise _Invalid(f"{name} is required", name)
         values[name] = value
     return values
 

@@ -3,11 +3,14 @@ with the routes and with real responses."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import current_app, jsonify, request
+from flask_login import current_user
 
 from portal.api import bp
+from portal.api.incidents import category_tree, names
 from portal.incidents.models import LEVELS, STATUSES
 from portal.incidents.priority import PRIORITIES
 
@@ -23,7 +26,10 @@ def _ref(name: str) -> dict[str, str]:
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in schema:
         return {"oneOf": [schema, {"type": "null"}]}
-    return {**schema, "type": [schema["type"], "null"]}
+    nullable = {**schema, "type": [schema["type"], "null"]}
+    if "enum" in schema:  # an enum without null would refuse the null the type allows
+        nullable["enum"] = [*schema["enum"], None]
+    return nullable
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -54,6 +60,10 @@ def _object(properties: dict[str, Any], required: list[str] | None = None, **ext
 
 
 STRING = {"type": "string"}
+# Text the API stores: no NUL character (PostgreSQL cannot store one), and more than white space.
+NO_NUL = "^[^\\u0000]*$"
+TEXT_PARAM = {"type": "string", "pattern": NO_NUL}  # a NUL anywhere in a request is a 400
+SOME_TEXT = "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"
 NULLABLE_STRING = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -63,7 +73,7 @@ REF = {
     "in": "path",
     "required": True,
     "description": "The incident's reference, e.g. INC-000042 (any case).",
-    "schema": {"type": "string"},
+    "schema": TEXT_PARAM,
 }
 
 _ERROR_NAMES = {
@@ -189,18 +199,30 @@ SCHEMAS: dict[str, Any] = {
     ),
     "NewIncident": _object(
         {
-            "title": {"type": "string", "minLength": 1, "maxLength": 200},
-            "description": {"type": "string", "minLength": 1, "description": "Markdown."},
-            "category": _nullable({"type": "string", "description": "Name or slug."}),
+            "title": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": SOME_TEXT},
+            "description": {"type": "string", "pattern": SOME_TEXT, "description": "Markdown."},
+            "category": _nullable(
+                {
+                    "type": "string",
+                    "description": "The exact name or slug of a category the caller may "
+                    "name (all for staff; for others those holding an article they may see). "
+                    "This document lists them for the caller; another is refused (400).",
+                }
+            ),
             "subcategory": _nullable(
-                {"type": "string", "description": "Name or slug, within the category."}
+                {
+                    "type": "string",
+                    "description": "The exact name or slug of a subcategory of `category`; "
+                    "refused without a category or outside it (400).",
+                }
             ),
             "impact": _nullable({"type": "string", "enum": list(LEVELS), "default": "medium"}),
             "urgency": _nullable({"type": "string", "enum": list(LEVELS), "default": "medium"}),
         },
         required=["title", "description"],
         additionalProperties=False,
-        description="Impact and urgency are the requester's proposal; an agent re-triages.",
+        description="Impact and urgency are the requester's proposal; an agent re-triages. "
+        "Text fields refuse NUL characters; title and description need more than white space.",
     ),
     "IncidentPage": _object(
         {
@@ -222,7 +244,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "NewComment": _object(
         {
-            "body": {"type": "string", "minLength": 1, "description": "Markdown."},
+            "body": {"type": "string", "pattern": SOME_TEXT, "description": "Markdown."},
             "internal": {
                 "type": ["boolean", "null"],
                 "default": False,
@@ -254,7 +276,11 @@ SCHEMAS: dict[str, Any] = {
 }
 
 RESPONSES = {
-    "BadRequest": _json(_ref("Error"), "The input is invalid; `field` names the culprit."),
+    "BadRequest": _json(
+        _ref("Error"),
+        "The input is invalid; `field` names the culprit: a parameter outside its range or "
+        "enum, an unknown field, category or subcategory, a NUL character or blank text.",
+    ),
     "Unauthorized": _json(_ref("Error"), "No token, or an unknown or revoked one."),
     "Forbidden": _json(_ref("Error"), "The caller may not do this."),
     "NotFound": _json(_ref("Error"), "Not there, or not visible to the caller."),
@@ -268,8 +294,8 @@ PATHS: dict[str, Any] = {
             "summary": "Search the published articles the caller may see",
             "security": OPTIONAL_BEARER,
             "parameters": [
-                _query("q", "The search text.", STRING),
-                _query("category", "A category slug.", STRING),
+                _query("q", "The search text.", TEXT_PARAM),
+                _query("category", "A category slug.", TEXT_PARAM),
                 PAGE,
                 _query(
                     "per_page",
@@ -293,8 +319,8 @@ PATHS: dict[str, Any] = {
             "operationId": "getArticle",
             "summary": "One article with its Markdown and sanitised HTML",
             "security": OPTIONAL_BEARER,
-            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": STRING}],
-            "responses": {"200": _json(_ref("Article"), "The article."), **_errors(401, 404)},
+            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": TEXT_PARAM}],
+            "responses": {"200": _json(_ref("Article"), "The article."), **_errors(400, 401, 404)},
         }
     },
     "/api/v1/incidents": {
@@ -351,7 +377,10 @@ PATHS: dict[str, Any] = {
             "summary": "One incident",
             "security": BEARER,
             "parameters": [REF],
-            "responses": {"200": _json(_ref("Incident"), "The incident."), **_errors(401, 404)},
+            "responses": {
+                "200": _json(_ref("Incident"), "The incident."),
+                **_errors(400, 401, 404),
+            },
         }
     },
     "/api/v1/incidents/{ref}/comments": {
@@ -362,7 +391,7 @@ PATHS: dict[str, Any] = {
             "parameters": [REF],
             "responses": {
                 "200": _json(_ref("CommentList"), "Oldest first."),
-                **_errors(401, 404),
+                **_errors(400, 401, 404),
             },
         },
         "post": {
@@ -387,7 +416,7 @@ PATHS: dict[str, Any] = {
             "security": OPTIONAL_BEARER,
             "responses": {
                 "200": _json({"type": "object"}, "The OpenAPI 3.1 document."),
-                **_errors(401),
+                **_errors(400, 401),
             },
         }
     },
@@ -408,10 +437,35 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Health"), "Working; `degraded` names parts in reduced mode."),
                 "503": _json(_ref("Health"), "`failing` names the broken parts."),
+                **_errors(400),
             },
         }
     },
 }
+
+
+def new_incident_schema(tree: dict) -> dict[str, Any]:
+    """NewIncident with the categories this caller may name: an enum of their names and
+    slugs, and one branch per category holding its subcategories."""
+    schema = copy.deepcopy(SCHEMAS["NewIncident"])
+    properties = schema["properties"]
+    every_sub = [name for subs in tree.values() for sub in subs for name in names(sub)]
+    properties["category"]["enum"] = [*(n for top in tree for n in names(top)), None]
+    properties["subcategory"]["enum"] = [*dict.fromkeys(every_sub), None]
+    no_category = {"properties": {"category": {"type": "null"}, "subcategory": {"type": "null"}}}
+    branches = [no_category]
+    for top, subs in tree.items():
+        branches.append(
+            {
+                "properties": {
+                    "category": {"enum": names(top)},
+                    "subcategory": {"enum": [*(n for sub in subs for n in names(sub)), None]},
+                },
+                "required": ["category"],
+            }
+        )
+    schema["anyOf"] = branches
+    return schema
 
 
 def document() -> dict[str, Any]:
@@ -435,7 +489,7 @@ def document() -> dict[str, Any]:
                     "description": "An API token issued to a user; it acts as that user.",
                 }
             },
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, "NewIncident": new_incident_schema(category_tree(current_user))},
             "responses": RESPONSES,
         },
     }

@@ -60,7 +60,10 @@ def search(
             if slug:
                 results.facets[slug] = results.facets.get(slug, 0) + 1
     if category:
-        wanted = db.session.scalar(select(Category.id).where(Category.slug == category))
+        # PostgreSQL refuses a NUL in a query; no slug holds one
+        wanted = None
+        if "\x00" not in category:
+            wanted = db.session.scalar(select(Category.id).where(Category.slug == category))
         rows = [r for r in rows if r.category_id == wanted]
     results.total = len(rows)
     pages = max(1, -(-results.total // per_page))

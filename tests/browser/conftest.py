@@ -151,25 +151,34 @@ def _seed() -> None:
 
 
 @pytest.fixture(scope="module")
-def live_portal(request, database_url, tmp_path_factory) -> Iterator[LivePortal]:
-    """The real portal on a free 127.0.0.1 port, served by a threaded werkzeug server; a
-    test module may set LIVE_CONFIG (test_search.py turns semantic search on)."""
+def live_config() -> dict:
+    """More configuration for a module's live portal (override in the module); LIVE_PORT
+    fixes its port, for a module that must name its URL beforehand (an OIDC redirect URI)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_portal(database_url, tmp_path_factory, live_config) -> Iterator[LivePortal]:
+    """The real portal on a free 127.0.0.1 port, served by a threaded werkzeug server."""
     tmp = tmp_path_factory.mktemp("live-portal")
     config = {
         **_config(database_url, tmp),
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_ENABLED": False,
-        **getattr(request.module, "LIVE_CONFIG", {}),
+        **live_config,
     }
     app = create_app(config)
     with app.app_context():
         _seed()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    port = int(live_config.get("LIVE_PORT", 0))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
     thread.start()
     shots = tmp_path_factory.mktemp("screenshots")
-    portal = LivePortal(url=f"http://127.0.0.1:{server.server_port}", app=app, shots=shots)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = url  # links in mail lead back to this portal
+    portal = LivePortal(url=url, app=app, shots=shots)
     exception_log = _ExceptionLog(portal.exceptions)
     app.logger.addHandler(exception_log)
     try:

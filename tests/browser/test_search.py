@@ -15,8 +15,12 @@ from tests.browser.test_portal import PHONE, sign_in
 
 pytestmark = pytest.mark.browser
 
-# This module's portal runs with meaning on (the rest of the suite is lexical).
-LIVE_CONFIG = {"SEARCH_SEMANTIC": True}
+
+@pytest.fixture(scope="module")
+def live_config() -> dict:
+    """This module's portal runs with meaning on (the rest of the suite is lexical)."""
+    return {"SEARCH_SEMANTIC": True}
+
 
 MORE = {
     "printer-paper-jam": (
