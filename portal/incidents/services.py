@@ -139,7 +139,7 @@ def raise_incident(
     db.session.flush()
     incident.ref = ref_for(incident.id)
     recompute_sla(incident)
-    _event(incident, requester, "created", new=incident.ref)
+    _event(incident, requester, "created", new=incident.ref, created_at=incident.created_at)
     mail.received(incident, answers)
     return incident
 
@@ -253,7 +253,12 @@ def add_comment(
     db.session.add(comment)
     db.session.flush()
     _event(
-        incident, author, "note" if internal else "reply", new=str(comment.id), internal=internal
+        incident,
+        author,
+        "note" if internal else "reply",
+        new=str(comment.id),
+        internal=internal,
+        created_at=now,
     )
     if role == "agent" and not internal:
         _first_response(incident, now)

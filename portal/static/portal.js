@@ -6,7 +6,46 @@
     document.querySelectorAll("input[data-combobox]").forEach(setupCombobox);
     document.querySelectorAll("[data-live-known]").forEach(setupKnown);
     document.querySelectorAll("form[data-drop-files]").forEach(setupDropFiles);
+    document.querySelectorAll("table[data-live-queue]").forEach(setupLiveQueue);
   });
+
+  // The queue asks the server for its rows and counts every few seconds (same filters) and
+  // swaps them in, keeping the boxes ticked; paused while the tab is hidden. Without this
+  // script, reloading the page shows the same.
+  function setupLiveQueue(table) {
+    var url = table.getAttribute("data-live-queue");
+    var every = Math.max(1, parseInt(table.getAttribute("data-every"), 10) || 30) * 1000;
+    var body = table.tBodies[0];
+    var count = document.getElementById("queue-count");
+    var busy = false;
+    function refresh() {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          var ticked = {};
+          body.querySelectorAll("input[name=ids]:checked").forEach(function (box) { ticked[box.value] = true; });
+          // The keyboard's place survives the swap: the same control in the same incident's row.
+          var focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement : null;
+          var row = focused ? focused.closest("tr[data-id]") : null;
+          var again = row ? "tr[data-id='" + row.getAttribute("data-id") + "'] " + (focused.tagName === "A" ? "a" : "input") : null;
+          body.innerHTML = data.rows;
+          body.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = !!ticked[box.value]; });
+          if (again && body.querySelector(again)) { body.querySelector(again).focus(); }
+          if (count && count.textContent !== data.summary) { count.textContent = data.summary; }
+          document.querySelectorAll("nav[aria-label=Main] a").forEach(function (a) {
+            if (/^Queue \(\d+\)$/.test(a.textContent)) { a.textContent = "Queue (" + data.open + ")"; }
+          });
+          table.setAttribute("data-refreshed", String(Date.now()));
+        })
+        .catch(function () { /* the next round tries again */ })
+        .then(function () { busy = false; });
+    }
+    setInterval(refresh, every);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
+  }
 
   // Files dropped onto the reply box join the ones chosen with the file field, which is what
   // the form sends; a polite status names them. Without this script the file field does it.
