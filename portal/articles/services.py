@@ -317,8 +317,11 @@ def cast_vote(
         )
         db.session.add(vote)
     else:
+        # A comment belongs to the answer it was left with: changing Yes to No (or back)
+        # without a new comment drops the old one rather than showing it under the wrong side.
+        if comment or vote.helpful != helpful:
+            vote.comment = comment
         vote.helpful = helpful
-        vote.comment = comment or vote.comment
     db.session.flush()
     _recount_votes(article)
     return vote

@@ -230,8 +230,9 @@ def add_comment(
     internal: bool = False,
     now: datetime | None = None,
 ) -> Comment:
-    """A public reply or an internal note. An agent's first public reply is the first response;
-    a requester's reply to a question puts the incident back to work."""
+    """A public reply or an internal note. An agent's first public reply is the first response
+    and puts a New incident In progress (the requester sees someone is on it); a requester's
+    reply to a question puts the incident back to work."""
     role = actor_of(author, incident)
     if role is None:
         raise IncidentError("you cannot comment on this incident")
@@ -257,6 +258,8 @@ def add_comment(
     )
     if role == "agent" and not internal:
         _first_response(incident, now)
+        if incident.status == "new":
+            _move(incident, "in_progress", author, "agent", now)
         mail.public_reply(incident, comment)
     elif role == "requester":
         if incident.status == "waiting":
@@ -268,20 +271,36 @@ def add_comment(
 # -- status ----------------------------------------------------------------------------
 
 
-def change_status(incident: Incident, target: str, user: User, now: datetime | None = None) -> None:
-    """Move an incident along the transition table (resolving goes through resolve())."""
+REASON_MAX = 2000
+
+
+def change_status(
+    incident: Incident,
+    target: str,
+    user: User,
+    now: datetime | None = None,
+    reason: str = "",
+) -> None:
+    """Move an incident along the transition table (resolving goes through resolve()).
+
+    The optional reason is kept in the history beside the move, where everyone who sees the
+    incident reads it (a reopen's reason is a reply instead, see reopen())."""
     role = actor_of(user, incident)
     if role is None:
         raise IncidentError("you cannot change this incident")
     if target == "resolved":
         raise IncidentError("resolving needs a solution: use the resolve form", "solution")
     if target == "reopened":
-        reopen(incident, user, now=now)
+        reopen(incident, user, reason, now=now)
         return
+    now = now or utcnow()
     if target == "closed" and role == "requester":
         confirm(incident, user, now=now)
-        return
-    _move(incident, target, user, role, now or utcnow())
+    else:
+        _move(incident, target, user, role, now)
+    reason = " ".join((reason or "").split())
+    if reason:
+        _event(incident, user, "status_reason", "status", "", reason[:REASON_MAX], created_at=now)
 
 
 def resolve(

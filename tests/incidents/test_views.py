@@ -270,8 +270,8 @@ def test_the_queue_puts_the_most_urgent_due_time_first(client, sign_in, agent, q
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("status=in_progress", ["late"]),
-        ("status=new", ["risky", "ok"]),  # the P1 was answered by a reply, not moved
+        ("status=in_progress", ["late", "risky"]),  # the P1's first reply put it In progress
+        ("status=new", ["ok"]),
         ("status=closed", ["done"]),
         ("status=all", ["late", "risky", "ok", "done"]),
         ("priority=P1", ["risky"]),
@@ -280,6 +280,7 @@ def test_the_queue_puts_the_most_urgent_due_time_first(client, sign_in, agent, q
         ("assignee=mine", ["risky"]),
         ("assignee=unassigned", ["late", "ok"]),
         ("priority=P3&assignee=unassigned&status=new", ["ok"]),
+        ("priority=P1&status=new", []),
     ],
 )
 def test_queue_filters(client, sign_in, agent, queue_incidents, query, expected):
