@@ -11,10 +11,11 @@ from sqlalchemy import func, or_, select
 from portal import access, settings
 from portal import markdown as md
 from portal.accounts.models import User
+from portal.articles import checks
 from portal.articles.models import Article, Category
 from portal.articles.services import ArticleData, ArticleError, save_article, slugify
 from portal.extensions import db
-from portal.incidents import mail, sla, workflow
+from portal.incidents import mail, sla, tried, workflow
 from portal.incidents.models import (
     LEVELS,
     OPEN_STATUSES,
@@ -365,23 +366,27 @@ def link_article(incident: Incident, article_id: int, agent: User, kind: str = "
 
 
 def draft_article_from(incident: Incident, agent: User) -> Article:
-    """A draft in review, pre-filled from the incident and linked back to it."""
-    queries = [q.get("q", "") for q in incident.search_context.get("queries", []) if q.get("q")]
-    symptoms = [
-        f"- {line.strip()}" for line in incident.description_md.splitlines() if line.strip()
-    ]
+    """A draft in review, pre-filled from the incident and linked back to it.
+
+    The whole company may read it once published, so it carries no one's words as typed:
+    the symptom is the title in neutral words, then only the searches that belong to this
+    problem (tried.scope), scrubbed of names and addresses; the placeholders it leaves are
+    the ones publishing refuses (portal/articles/checks.py)."""
+    names = _people_names(incident)
+    symptoms = [f"- {tried.neutral(incident.title, names) or checks.SYMPTOMS_PLACEHOLDER}"]
+    scoped = tried.scope(incident.search_context, incident.title, incident.description_md)
+    queries = [tried.scrub(q["q"], names) for q in scoped.queries]
+    queries = [q for q in dict.fromkeys(queries) if not tried.is_junk(q)]
     if queries:
-        symptoms.append(
-            "- People searched for: " + ", ".join(f'"{q}"' for q in dict.fromkeys(queries))
-        )
+        symptoms.append("- People searched for: " + ", ".join(f'"{q}"' for q in queries))
     steps = [line.strip() for line in incident.solution_md.splitlines() if line.strip()]
     steps = [re.sub(r"^(\d+[.)]|[-*])\s+", "", s) for s in steps]
     resolution = "\n".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
     resolution += f"\n{len(steps) + 1}. If this did not help, raise an incident."
     body = (
         "## Symptoms\n\n" + "\n".join(symptoms) + "\n\n"
-        "## Applies to\n\n- The systems named in the symptoms (check before publishing)\n\n"
-        "## Cause\n\nTo be confirmed by the editor before publishing.\n\n"
+        f"## Applies to\n\n- {checks.APPLIES_TO_PLACEHOLDER}\n\n"
+        f"## Cause\n\n{checks.CAUSE_PLACEHOLDER}\n\n"
         f"## Resolution\n\n{resolution}\n"
     )
     # Cut on a word boundary so the slug never ends in a hyphen (save_article refuses that).
@@ -410,6 +415,21 @@ def draft_article_from(incident: Incident, agent: User) -> Article:
         raise IncidentError(f"the draft article could not be saved: {exc}", "article") from exc
     link_article(incident, article.id, agent, kind="created")
     return article
+
+
+def _people_names(incident: Incident) -> list[str]:
+    """Everyone a draft must not name: the requester, the followers, and every user whose name
+    a search of the incident mentions (one query, a few words)."""
+    names = [incident.requester.name, *(f.user.name for f in incident.followers)]
+    words = {
+        w.lower()
+        for q in (incident.search_context or {}).get("queries") or []
+        for w in re.findall(r"[^\W\d_]{2,}", str(q.get("q", "")))
+    }
+    if words:
+        known = db.session.scalars(select(User.name).where(User.name != "")).all()
+        names += [n for n in known if words & {p.lower() for p in re.findall(r"\w+", n)}]
+    return names
 
 
 def confirm(incident: Incident, user: User, now: datetime | None = None) -> None:

@@ -24,7 +24,7 @@ from portal.analytics import events
 from portal.articles.models import Article, Category
 from portal.extensions import db
 from portal.forms import choices
-from portal.incidents import attachments, services
+from portal.incidents import attachments, services, tried
 from portal.incidents import queue as queue_rules
 from portal.incidents.forms import (
     AssignForm,
@@ -383,6 +383,7 @@ def _staff_context(incident: Incident) -> dict:
         "can_resolve": "resolved" in targets(incident.status, "agent"),
         "suggested": [h for h in suggested if h.article_id not in linked],
         "sla": services.sla_status(incident),
+        "tried": tried.scope(incident.search_context, incident.title, incident.description_md),
     }
 
 
