@@ -24,6 +24,7 @@ REQUESTER_KINDS = frozenset(
         "article",
         "self_solved",
         "still_needs_help",
+        "status_reason",
         "shared",
         "unshared",
     }
