@@ -206,6 +206,12 @@ def latest_of(article: Article, author: User) -> ArticleRevision | None:
     ).first()
 
 
+def is_stale(article: Article, revision: ArticleRevision) -> bool:
+    """True when the live text was saved again after the proposal was made: approving it
+    would undo that later change (the diff shows what)."""
+    return any(not r.is_proposal and r.number > revision.number for r in article.revisions)
+
+
 def waiting() -> list[ArticleRevision]:
     """Every proposal waiting for an editor, oldest first: the editors' review list."""
     return list(

@@ -456,6 +456,7 @@ def proposal(slug: str, number: int):
         article=article,
         revision=revision,
         diff=proposals.diff(article, revision),
+        stale=revision.status == "proposed" and proposals.is_stale(article, revision),
         form=ProposalForm(),
         can_decide=proposals.is_editor(current_user) and revision.status == "proposed",
     )

@@ -208,3 +208,22 @@ def test_editor_edits_go_live_at_once(app, people, make_article):
     )
     assert _reload(article.id).title == "Teams camera is black"
     assert proposals.waiting_count() == 0
+
+
+def test_review_page_warns_when_the_live_text_moved_on(app, people, make_article):
+    article = make_article(title="Laptop dock")
+    agent = _as(app, people["agent"])
+    agent.post(
+        f"/articles/{article.slug}/edit",
+        data=_editor_form(agent, article.slug, title="Laptop dock has no display"),
+    )
+    number = proposals.waiting()[0].number
+    editor = _as(app, people["editor"])
+    url = f"/articles/{article.slug}/proposals/{number}"
+    assert 'id="stale"' not in editor.get(url).text
+    editor.post(
+        f"/articles/{article.slug}/edit",
+        data=_editor_form(editor, article.slug, summary="Docks from 2025 need new firmware"),
+    )
+    page = editor.get(url).text
+    assert 'id="stale"' in page and "-Docks from 2025 need new firmware" in page

@@ -595,6 +595,7 @@ def test_create_an_article_from_the_incident(client, sign_in, agent, employee, m
 
     data = to_data(draft)
     data.status = "published"
+    data.category = "Network"  # an untriaged incident's draft has none; publishing needs one
     save_article(data, agent, note="reviewed")
     db.session.commit()
 
