@@ -96,7 +96,7 @@ class ArticleData:
 
     def problems(self) -> list[str]:
         """The shared validation (portal/articles/checks.py): editor, import, API, drafts."""
-        return checks.save_problems(self)
+        return checks.problems(self)
 
 
 def normalise_body(text: str) -> str:
@@ -352,8 +352,11 @@ def cast_vote(
         )
         db.session.add(vote)
     else:
+        # A comment belongs to the answer it was left with: changing Yes to No (or back)
+        # without a new comment drops the old one rather than showing it under the wrong side.
+        if comment or vote.helpful != helpful:
+            vote.comment = comment
         vote.helpful = helpful
-        vote.comment = comment or vote.comment
     db.session.flush()
     _recount_votes(article)
     return vote
@@ -395,14 +398,14 @@ def transition(
     except workflow.WorkflowError as exc:
         raise ArticleError(str(exc)) from exc
     old = article.status
-    if target == "published":
-        problems = checks.publish_problems(to_data(article))
-        if problems:
-            raise ArticleError("not ready to publish: " + "; ".join(problems))
     if (old, target) == ("review", "draft") and not (comment or "").strip():
         raise ArticleError("say what needs changing when you send an article back")
     if replaced_by is not None and replaced_by.id == article.id:
         raise ArticleError("an article cannot replace itself")
+    if target == "published":
+        refused = checks.publish_message_for(to_data(article))
+        if refused:
+            raise ArticleError(refused)
     article.status = target
     if target == "published":
         article.published_at = utcnow()
@@ -474,8 +477,9 @@ def gap_body(queries: list[str]) -> str:
     """A draft body for a knowledge gap: the searchers' words become its Symptoms."""
     bullets = "\n".join(f'- People searched for "{q}"' for q in queries if q.strip())
     return (
-        f"## Symptoms\n\n{bullets or '- Describe what people see'}\n\n"
-        "## Applies to\n\n- Describe the systems this applies to\n\n"
-        "## Cause\n\nExplain the cause in plain words.\n\n"
-        "## Resolution\n\n1. The first step.\n2. If this did not help, raise an incident.\n"
+        f"## Symptoms\n\n{bullets or '- ' + checks.GAP_SYMPTOMS_PLACEHOLDER}\n\n"
+        f"## Applies to\n\n- {checks.GAP_APPLIES_TO_PLACEHOLDER}\n\n"
+        f"## Cause\n\n{checks.GAP_CAUSE_PLACEHOLDER}\n\n"
+        f"## Resolution\n\n1. {checks.GAP_STEP_PLACEHOLDER}\n"
+        "2. If this did not help, raise an incident.\n"
     )

@@ -31,7 +31,12 @@ from portal.articles.forms import (
     TransitionForm,
     VoteForm,
 )
-from portal.articles.health import needs_attention, not_helped_comments, review_due
+from portal.articles.health import (
+    helped_comments,
+    needs_attention,
+    not_helped_comments,
+    review_due,
+)
 from portal.articles.models import PROPOSAL_STATUSES, Article, ArticleRevision, Category
 from portal.articles.services import (
     ArticleData,
@@ -180,6 +185,7 @@ def _staff_panel(article: Article) -> dict:
         "flag_form": FlagForm(),
         "flags": open_flags(article),
         "not_helped_comments": not_helped_comments(article),
+        "helped_comments": helped_comments(article),
         "review_due": review_due(article),
         "proposals": proposals.open_proposals(article),
     }

@@ -22,7 +22,7 @@ from portal.analytics import events
 from portal.articles.models import Article, Category
 from portal.extensions import db
 from portal.forms import choices
-from portal.incidents import attachments, services
+from portal.incidents import attachments, services, tried
 from portal.incidents.forms import (
     AssignForm,
     CommentForm,
@@ -38,6 +38,7 @@ from portal.incidents.models import (
     Attachment,
     Incident,
 )
+from portal.incidents.services import REASON_MAX
 from portal.incidents.similar import similar_open
 from portal.incidents.workflow import targets
 from portal.notifications.inbox import mark_incident_read
@@ -301,10 +302,18 @@ def detail(ref: str):
     staff = access.is_staff(current_user)
     comments = [c for c in incident.comments if access.can_see_comment(current_user, c)]
     files = [a for a in incident.attachments if access.can_see_attachment(current_user, a)]
+    # Each file is shown with the message it came with; the rest came with the incident.
+    shown = {c.id for c in comments}
+    by_comment: dict[int, list[Attachment]] = {}
+    for item in files:
+        if item.comment_id in shown:
+            by_comment.setdefault(item.comment_id, []).append(item)
     context = {
         "incident": incident,
         "comments": comments,
-        "files": files,
+        "files": [a for a in files if a.comment_id not in shown],
+        "files_by_comment": by_comment,
+        "image_types": attachments.IMAGE_TYPES,
         "staff": staff,
         "labels": STATUS_LABELS,
         "comment_form": CommentForm(),
@@ -352,6 +361,7 @@ def _staff_context(incident: Incident) -> dict:
         "can_resolve": "resolved" in targets(incident.status, "agent"),
         "suggested": [h for h in suggested if h.article_id not in linked],
         "sla": services.sla_status(incident),
+        "tried": tried.scope(incident.search_context, incident.title, incident.description_md),
     }
 
 
@@ -458,14 +468,15 @@ def status(ref: str):
     form = StatusForm()
     if form.validate_on_submit():
         try:
-            if form.status.data == "reopened":
-                services.reopen(incident, current_user, form.reason.data or "")
-            else:
-                services.change_status(incident, form.status.data, current_user)
+            services.change_status(
+                incident, form.status.data, current_user, reason=form.reason.data or ""
+            )
             db.session.commit()
             flash(f"Status: {incident.status_label}.", "success")
         except services.IncidentError as exc:
             _refused(exc)
+    elif form.reason.errors:
+        flash(f"Status not changed: the reason is longer than {REASON_MAX} characters.", "error")
     else:
         flash("Choose a status.", "error")
     return _back(incident)
@@ -474,14 +485,20 @@ def status(ref: str):
 @bp.route("/<ref>/resolve", methods=["GET", "POST"])
 @login_required
 def resolve(ref: str):
-    """Resolve with a solution, linking articles used or drafting a new one."""
+    """Resolve with a solution, linking articles used or drafting a new one.
+
+    The article search is a button of the same form: it posts what was typed and comes back
+    with it (and the articles already ticked), so a search never wipes a solution, with or
+    without JavaScript. Searching changes nothing; only Resolve does."""
     access.require_staff()
     incident = _load(ref)
     form = ResolveForm()
-    aq = request.args.get("aq", "")
+    searching = request.method == "POST" and "find" in request.form
+    aq = (request.form.get("aq") if request.method == "POST" else request.args.get("aq")) or ""
+    aq = aq.strip()[:200]
     found = search.search(aq or incident.title, access.STAFF, per_page=8, suggest=False).hits
     chosen = [int(i) for i in request.form.getlist("article_ids") if i.isdigit()]
-    if form.validate_on_submit():
+    if not searching and form.validate_on_submit():
         try:
             draft = services.resolve(
                 incident,
@@ -500,9 +517,23 @@ def resolve(ref: str):
                 flash(f"Draft article '{draft.title}' created and waiting for an editor.", "info")
                 return redirect(url_for("articles.edit_article", slug=draft.slug))
             return _back(incident)
-    status = 400 if request.method == "POST" else 200
+    if searching:
+        form.solution.errors = []  # not a failed resolve: nothing to correct yet
+    shown = {hit.article_id for hit in found}
+    kept = [
+        a
+        for a in db.session.scalars(select(Article).where(Article.id.in_(chosen)))
+        if a.id not in shown and access.can_see_article(current_user, a)
+    ]
+    status = 400 if request.method == "POST" and not searching else 200
     return render_template(
-        "incidents/resolve.html", incident=incident, form=form, found=found, aq=aq, chosen=chosen
+        "incidents/resolve.html",
+        incident=incident,
+        form=form,
+        found=found,
+        kept=kept,
+        aq=aq,
+        chosen=chosen,
     ), status
 
 

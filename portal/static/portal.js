@@ -6,6 +6,7 @@
     document.querySelectorAll("input[data-combobox]").forEach(setupCombobox);
     document.querySelectorAll("[data-live-known]").forEach(setupKnown);
     document.querySelectorAll("form[data-slug-from]").forEach(setupSlug);
+    document.querySelectorAll("form[data-drop-files]").forEach(setupDropFiles);
   });
 
   // A new article's slug is proposed from its title (as the server does when it is left
@@ -21,6 +22,55 @@
     var own = slug.value !== "" && slug.value !== make(title.value);
     slug.addEventListener("input", function () { own = slug.value !== ""; });
     title.addEventListener("input", function () { if (!own) { slug.value = make(title.value); } });
+  }
+
+  // Files dropped onto the reply box join the ones chosen with the file field, which is what
+  // the form sends; a polite status names them. Without this script the file field does it.
+  function setupDropFiles(form) {
+    var input = document.getElementById(form.getAttribute("data-drop-files"));
+    if (!input || typeof DataTransfer === "undefined") { return; }
+    var status = document.createElement("p");
+    status.className = "meta drop-status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    status.textContent = "You can also drop files onto this box.";
+    input.insertAdjacentElement("afterend", status);
+    function names() {
+      var list = [];
+      for (var i = 0; i < input.files.length; i++) { list.push(input.files[i].name); }
+      return list;
+    }
+    function say() {
+      var list = names();
+      status.textContent = list.length ?
+        (list.length === 1 ? "1 file will be sent: " : list.length + " files will be sent: ") + list.join(", ") :
+        "You can also drop files onto this box.";
+    }
+    function carries(event) {
+      var types = event.dataTransfer ? event.dataTransfer.types : [];
+      return Array.prototype.indexOf.call(types, "Files") >= 0;
+    }
+    form.addEventListener("dragover", function (event) {
+      if (!carries(event)) { return; }
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      form.classList.add("dropping");
+    });
+    form.addEventListener("dragleave", function (event) {
+      if (!form.contains(event.relatedTarget)) { form.classList.remove("dropping"); }
+    });
+    form.addEventListener("drop", function (event) {
+      if (!carries(event)) { return; }
+      event.preventDefault();
+      form.classList.remove("dropping");
+      var all = new DataTransfer();
+      var i;
+      for (i = 0; i < input.files.length; i++) { all.items.add(input.files[i]); }
+      for (i = 0; i < event.dataTransfer.files.length; i++) { all.items.add(event.dataTransfer.files[i]); }
+      input.files = all.files;
+      say();
+    });
+    input.addEventListener("change", say);
   }
 
   // Shows matching articles beside a form while the user types (debounced).
