@@ -227,3 +227,39 @@ def test_review_page_warns_when_the_live_text_moved_on(app, people, make_article
     )
     page = editor.get(url).text
     assert 'id="stale"' in page and "-Docks from 2025 need new firmware" in page
+
+
+@pytest.mark.parametrize("who", ["anonymous", "employee", "agent", "editor"])
+def test_who_may_see_and_decide_a_proposal(app, people, make_article, who):
+    article = make_article(title="Monitor flickers")
+    author = _as(app, people["agent"])
+    author.post(
+        f"/articles/{article.slug}/edit",
+        data=_editor_form(author, article.slug, title="Monitor flickers at 60 Hz"),
+    )
+    number = proposals.waiting()[0].number
+    client = app.test_client() if who == "anonymous" else _as(app, people[who])
+    proposal_url = f"/articles/{article.slug}/proposals/{number}"
+    seen = client.get(proposal_url)
+    approve = client.post(proposal_url, data={"approve": "Approve"})
+    live_after_approve = _reload(article.id).title
+    restore = client.post(f"/articles/{article.slug}/restore/1")
+    edit = client.get(f"/articles/{article.slug}/edit")
+    if who == "anonymous":
+        for response in (seen, approve, restore, edit):
+            assert response.status_code == 302 and "/login" in response.location
+    elif who == "employee":
+        assert [r.status_code for r in (seen, approve, restore, edit)] == [403] * 4
+    elif who == "agent":
+        assert seen.status_code == 200 and "60 Hz" in seen.text
+        assert approve.status_code == 403 and restore.status_code == 403
+        assert 'id="review-notice"' in edit.text
+    else:
+        assert seen.status_code == 200 and approve.status_code == 302
+        assert live_after_approve == "Monitor flickers at 60 Hz"
+        assert restore.status_code == 302  # editors restore: back to revision 1
+        assert 'id="review-notice"' not in edit.text
+    if who != "editor":  # nobody but an editor changed what readers see
+        assert live_after_approve == _reload(article.id).title == "Monitor flickers"
+        assert "60 Hz" not in app.test_client().get(f"/articles/{article.slug}").text
+    assert _reload(article.id).title == "Monitor flickers"
