@@ -548,7 +548,8 @@ def categories_over_time(period: Period) -> Table:
 SLA_DEFINITION = (
     "Incidents raised in the range. First response met: first_response_at ≤ response_due_at; "
     "resolution met: resolved_at ≤ resolution_due_at (due times follow the priority's policy, "
-    "business hours and pauses). Missed: done late, or not done and already past due. "
+    "business hours and holidays in force when the incident was raised or re-prioritised, "
+    "and its pauses). Missed: done late, or not done and already past due. "
     "Pending: not done and not yet due (or paused). Compliance = met ÷ (met + missed)."
 )
 
