@@ -142,3 +142,36 @@ def test_queue_and_agent_page_fit_the_screen(open_page, live_portal, width):
     agent.locator("table.queue").get_by_role("link", name=re.compile(r"^INC-")).first.click()
     no_sideways_scroll(agent)
     live_portal.shot(agent, f"desk-agent-incident-{width}")
+
+
+def test_triage_lists_the_chosen_categorys_subcategories_and_previews_the_priority(
+    open_page, live_portal
+):
+    ref = raise_one(live_portal, "Calendar will not sync on the phone", urgency="medium")
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto(f"/incidents/{ref}")
+    triage = agent.locator("form.triage")
+    sub = triage.get_by_label("Subcategory")
+    expect(sub).to_be_disabled()  # no category yet: nothing to choose from
+    triage.get_by_label("Category", exact=True).select_option(label="Email and calendar")
+    expect(sub).to_be_enabled()
+    names = sub.locator("option").all_inner_texts()
+    assert names == ["(none)", "Outlook"], names
+    sub.select_option(label="Outlook")
+    triage.get_by_label("Category", exact=True).select_option(label="Network and remote access")
+    expect(sub).to_have_value("")  # Outlook is not a Network subcategory
+    assert sub.locator("option").all_inner_texts() == ["(none)", "VPN"]
+    sub.select_option(label="VPN")
+
+    preview = triage.locator("output")
+    expect(preview).to_have_text("P3")
+    triage.get_by_label("Impact").select_option("high")
+    expect(preview).to_have_text("P2")
+    expect(triage.locator(".priority-note")).to_have_text("when you save (now P3)")
+    triage.get_by_label("Urgency").select_option("high")
+    expect(preview).to_have_text("P1")
+    live_portal.shot(agent, "desk-triage-preview")
+    triage.get_by_role("button", name="Save triage").click()
+    expect(agent.locator(".flash-success")).to_have_text("Triage saved: priority P1.")
+    expect(agent.locator(".incident-head .prio")).to_have_text("P1")
+    expect(agent.locator(".incident-head")).to_contain_text("Network and remote access › VPN")
