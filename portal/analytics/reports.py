@@ -263,7 +263,7 @@ SELF_SERVICE_DEFINITION = (
     "by an employee or an anonymous visitor (staff searches and the API are left out). It ended "
     "in an incident when any of its searches was followed by an incident raised in that "
     "session. A mail to the desk counts as a session of its own (searched like a query): it "
-    "ended without an incident when its sender answered \"This solved it\" to the articles "
+    'ended without an incident when its sender answered "This solved it" to the articles '
     "offered. Self-service rate = sessions without an incident ÷ all sessions."
 )
 
