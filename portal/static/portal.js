@@ -331,3 +331,11 @@
     });
   }
 })();
+
+/* After a refused submit the page comes back with the fields marked aria-invalid: put the
+   cursor in the first one, so a keyboard or screen-reader user lands on what to fix. */
+(function () {
+  "use strict";
+  var bad = document.querySelector("main [aria-invalid=\"true\"]");
+  if (bad && typeof bad.focus === "function") { bad.focus(); }
+})();
