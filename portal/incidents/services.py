@@ -140,7 +140,7 @@ def raise_incident(
     db.session.flush()
     incident.ref = ref_for(incident.id)
     recompute_sla(incident)
-    _event(incident, requester, "created", new=incident.ref)
+    _event(incident, requester, "created", new=incident.ref, created_at=incident.created_at)
     mail.received(incident, answers)
     return incident
 
@@ -171,7 +171,9 @@ def triage(
 ) -> None:
     """Set category, subcategory, impact and urgency; priority and due times follow."""
     cat = _category(category) if category else None
-    sub = _category(subcategory, cat) if (subcategory and cat) else None
+    sub = _subcategory_of(cat, subcategory) if subcategory else None
+    if sub is not None and cat is None:  # a subcategory names its category
+        cat = sub.parent
     changes = {
         "category": (incident.category, cat),
         "subcategory": (incident.subcategory, sub),
@@ -197,6 +199,26 @@ def triage(
         incident.priority = new_priority
         recompute_sla(incident)
         mail.priority_raised(incident, old_priority, agent)
+
+
+def _subcategory_of(category: Category | None, slug: str) -> Category:
+    """The subcategory, which must belong to the category chosen with it (if one was)."""
+    if category is not None:
+        own = category.children
+        named = [c for c in own if c.slug == slug or c.name.lower() == slug.lower()]
+        if named:
+            return named[0]
+    found = db.session.scalars(
+        select(Category).where(Category.slug == slug, Category.parent_id.is_not(None))
+    ).first()
+    if found is None:
+        raise IncidentError(f"unknown subcategory '{slug}'", "subcategory")
+    if category is not None and found.parent_id != category.id:
+        raise IncidentError(
+            f"{found.name} is not a subcategory of {category.name}; choose one of its own",
+            "subcategory",
+        )
+    return found
 
 
 def assign(incident: Incident, assignee: User | None, actor: User) -> None:
@@ -254,7 +276,12 @@ def add_comment(
     db.session.add(comment)
     db.session.flush()
     _event(
-        incident, author, "note" if internal else "reply", new=str(comment.id), internal=internal
+        incident,
+        author,
+        "note" if internal else "reply",
+        new=str(comment.id),
+        internal=internal,
+        created_at=now,
     )
     if role == "agent" and not internal:
         _first_response(incident, now)
