@@ -175,3 +175,23 @@ def test_triage_lists_the_chosen_categorys_subcategories_and_previews_the_priori
     expect(agent.locator(".flash-success")).to_have_text("Triage saved: priority P1.")
     expect(agent.locator(".incident-head .prio")).to_have_text("P1")
     expect(agent.locator(".incident-head")).to_contain_text("Network and remote access › VPN")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_report_reads_in_hours_and_minutes_at_both_widths(open_page, live_portal, width):
+    ref = raise_one(live_portal, f"Report sample at {width}")
+    with live_portal.app.app_context():
+        incident = services.get_by_ref(ref)
+        services.resolve(incident, find_user(AGENT_EMAIL), "Restarted the dock.")
+        db.session.commit()
+        db.session.remove()
+    agent = signed_in(open_page, AGENT_EMAIL, viewport={"width": width, "height": 900})
+    agent.goto("/reports/self-service")
+    expect(agent.locator("tr.gap").first).to_contain_text("no search sessions")
+    agent.goto("/reports/time-to-resolve")
+    table = agent.locator("section.report-table", has=agent.locator("#t-time-to-resolve"))
+    expect(table.locator("td.k-hours").first).to_have_text(
+        re.compile(r"^(–|\d+ min|\d+ h( \d\d min)?)$")
+    )
+    no_sideways_scroll(agent)
+    live_portal.shot(agent, f"desk-report-time-to-resolve-{width}")
