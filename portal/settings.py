@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "business_start": "08:00",
     "business_end": "18:00",
     "holidays": [],  # ISO dates, local to the portal's time zone
+    "holiday_names": {},  # ISO date -> its name ("Christmas Day"), for the holidays above
     "priority_matrix": prio.matrix_to_json(prio.DEFAULT_MATRIX),
     "sla_policies": {
         name: {

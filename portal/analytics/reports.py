@@ -153,15 +153,82 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
 class Column:
     key: str
     heading: str
-    kind: str = "text"  # text | int | pct (a share 0..1) | hours | link (row[key + "_url"])
+    # text | int | pct (a share 0..1) | hours (shown as hours and minutes, CSV in decimal
+    # hours) | link (row[key + "_url"])
+    kind: str = "text"
 
 
 @dataclass
 class Table:
+    """A report's table. `counts` names the columns that say whether a time row has anything
+    in it: on the page, runs of rows where all are zero read as one line (CSV keeps them all,
+    a spreadsheet wants every day)."""
+
     name: str
     title: str
     columns: list[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    counts: tuple[str, ...] = ()
+    empty_text: str = "nothing"
+
+    def shown_rows(self) -> list[dict[str, Any]]:
+        """The rows for the page: each run of empty time rows collapsed into one line."""
+        if not self.counts:
+            return self.rows
+        return collapse_empty(self.rows, self.counts, self.empty_text)
+
+
+def collapse_empty(
+    rows: list[dict[str, Any]], counts: tuple[str, ...], empty_text: str = "nothing"
+) -> list[dict[str, Any]]:
+    """Rows of a time series with each run of all-zero rows made one row holding `gap`:
+    "01 Nov – 09 Nov (9 days): nothing". A single empty row stays as it is."""
+    out: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            first, last = run[0], run[-1]
+            span = f"{first.get('label', first['bucket'])} – {last.get('label', last['bucket'])}"
+            out.append(
+                {
+                    "bucket": first["bucket"],
+                    "gap": f"{span} ({len(run)} {_unit(first, len(run))}): {empty_text}",
+                }
+            )
+        run.clear()
+
+    for row in rows:
+        if all(not row.get(key) for key in counts):
+            run.append(row)
+        else:
+            flush()
+            out.append(row)
+    flush()
+    return out
+
+
+def _unit(row: dict[str, Any], n: int) -> str:
+    label = str(row.get("label", ""))
+    unit = "month" if len(label) == 8 and label[3] == " " and label[4:].isdigit() else "day"
+    if label.startswith("wk "):
+        unit = "week"
+    return unit if n == 1 else unit + "s"
+
+
+def hours_minutes(hours: float | None) -> str:
+    """A duration in hours as people say it: "45 min", "3 h 25 min", "26 h"; "–" for none.
+
+    The one way report pages, charts and figures write a time, so they always agree."""
+    if hours is None:
+        return "–"
+    minutes = round(float(hours) * 60)
+    h, m = divmod(minutes, 60)
+    if h == 0:
+        return f"{m} min"
+    return f"{h} h" if m == 0 else f"{h} h {m:02d} min"
 
 
 def rate(part: int | None, whole: int | None) -> float | None:
@@ -260,11 +327,15 @@ def _series(period: Period, rows: Iterable, keys: tuple[str, ...]) -> list[dict[
 
 SELF_SERVICE_DEFINITION = (
     "A search session is one browser session's searches on one UTC day, on the search page, "
-    "by an employee or an anonymous visitor (staff searches and the API are left out). It ended "
-    "in an incident when any of its searches was followed by an incident raised in that "
-    "session. A mail to the desk counts as a session of its own (searched like a query): it "
-    "ended without an incident when its sender answered \"This solved it\" to the articles "
-    "offered. Self-service rate = sessions without an incident ÷ all sessions."
+    "by an employee or an anonymous visitor (staff searches and the API are left out). It "
+    "ended in an incident when a search that belongs to an incident raised in that session "
+    "was made in it (the last few before raising that share its words or meaning). It counts "
+    "as self-served only on a positive signal, and no incident: an article voted “helped”, "
+    "or an article read after the session's last search (no further search followed). A "
+    "session that just stops, or whose article was voted “did not help”, is neither: nobody "
+    "knows it was solved. A mail to the desk counts as a session of its own (searched like a "
+    'query): self-served when its sender answered "This solved it" to the articles offered. '
+    "Self-service rate = self-served sessions ÷ all sessions."
 )
 
 
@@ -273,13 +344,18 @@ def _staff_ids():
 
 
 def self_service(period: Period) -> dict[str, Any]:
-    """Search sessions and those that ended in an incident, per bucket and in total."""
+    """Search sessions, those self-served on a positive signal and those that ended in an
+    incident, per bucket and in total."""
     day = bucket(SearchEvent.created_at, "day").label("day")
     keys = [day] if period.grain == "day" else [bucket(SearchEvent.created_at, period.grain), day]
+    read = and_(SearchEvent.opened_article_id.is_not(None), SearchEvent.voted.is_not(False))
     sessions = (
         select(
             keys[0].label("b"),
             func.max(case((SearchEvent.incident_id.is_not(None), 1), else_=0)).label("escalated"),
+            func.max(case((SearchEvent.voted.is_(True), 1), else_=0)).label("helped"),
+            func.max(SearchEvent.created_at).label("last_at"),
+            func.max(case((read, SearchEvent.created_at), else_=None)).label("last_read_at"),
             func.max(case((SearchEvent.source == "mail", 1), else_=0)).label("mail"),
         )
         .where(
@@ -290,32 +366,32 @@ def self_service(period: Period) -> dict[str, Any]:
         .group_by(*keys, SearchEvent.session_key)
         .subquery()
     )
-    deflected_by_mail = case((and_(sessions.c.mail == 1, sessions.c.escalated == 0), 1), else_=0)
+    c = sessions.c
+    served = and_(c.escalated == 0, or_(c.helped == 1, c.last_read_at == c.last_at))
     stmt = (
         select(
-            sessions.c.b,
+            c.b,
             func.count(),
-            func.sum(sessions.c.escalated),
-            func.sum(deflected_by_mail),
+            func.sum(c.escalated),
+            func.sum(case((served, 1), else_=0)),
+            func.sum(case((and_(served, c.mail == 1), 1), else_=0)),
         )
-        .group_by(sessions.c.b)
-        .order_by(sessions.c.b)
+        .group_by(c.b)
+        .order_by(c.b)
     )
-    series = _series(period, db.session.execute(stmt), ("sessions", "escalated", "by_mail"))
+    series = _series(
+        period, db.session.execute(stmt), ("sessions", "escalated", "self_served", "by_mail")
+    )
     for row in series:
-        row["escalated"] = row["escalated"] or 0
-        row["by_mail"] = row["by_mail"] or 0
-        row["self_served"] = row["sessions"] - row["escalated"]
+        for name in ("escalated", "self_served", "by_mail"):
+            row[name] = row[name] or 0
+        row["unknown"] = row["sessions"] - row["escalated"] - row["self_served"]
         row["rate"] = rate(row["self_served"], row["sessions"])
-    total_sessions = sum(r["sessions"] for r in series)
-    total_escalated = sum(r["escalated"] for r in series)
     total = {
-        "sessions": total_sessions,
-        "escalated": total_escalated,
-        "self_served": total_sessions - total_escalated,
-        "by_mail": sum(r["by_mail"] for r in series),
-        "rate": rate(total_sessions - total_escalated, total_sessions),
+        name: sum(r[name] for r in series)
+        for name in ("sessions", "escalated", "self_served", "unknown", "by_mail")
     }
+    total["rate"] = rate(total["self_served"], total["sessions"])
     return {"series": series, "total": total}
 
 
@@ -326,12 +402,15 @@ def self_service_table(data: dict[str, Any]) -> Table:
         [
             Column("bucket", "From"),
             Column("sessions", "Search sessions", "int"),
-            Column("self_served", "Without an incident", "int"),
+            Column("self_served", "Self-served (helped vote or article read last)", "int"),
             Column("escalated", "Ended in an incident", "int"),
+            Column("unknown", "No signal either way", "int"),
             Column("by_mail", "Solved by an article offered by mail", "int"),
             Column("rate", "Self-service rate", "pct"),
         ],
         data["series"],
+        counts=("sessions", "by_mail"),
+        empty_text="no search sessions",
     )
 
 
@@ -536,10 +615,12 @@ def categories_over_time(period: Period) -> Table:
 # -- SLA -------------------------------------------------------------------------------
 
 SLA_DEFINITION = (
-    "Incidents raised in the range. First response met: first_response_at ≤ response_due_at; "
-    "resolution met: resolved_at ≤ resolution_due_at (due times follow the priority's policy, "
-    "business hours and pauses). Missed: done late, or not done and already past due. "
-    "Pending: not done and not yet due (or paused). Compliance = met ÷ (met + missed)."
+    "Incidents raised in the range. First response met: the service desk first answered "
+    "(a public reply or starting work) by the time the priority's policy allows; resolution "
+    "met: resolved by its due time. Due times count business hours only and stand still "
+    "while the incident waits on the requester. Missed: done late, or not done and already "
+    "past due. Pending: not done and not yet due (or paused). Compliance = met ÷ (met + "
+    "missed)."
 )
 
 
@@ -608,9 +689,10 @@ def _sla_row(priority: str, values: tuple) -> dict[str, Any]:
 # -- time to resolve -------------------------------------------------------------------
 
 RESOLVE_DEFINITION = (
-    "Incidents resolved in the range; time to resolve = resolved_at − created_at in wall-clock "
-    "hours (nights, weekends and waits included). Median: the middle value (the mean of the two "
-    "middle values for an even count), computed by the database."
+    "Incidents resolved in the range; time to resolve = from the moment it was raised to the "
+    "moment it was resolved, on the clock (nights, weekends and waits included), in hours and "
+    "minutes. Median: the middle value (the mean of the two middle values for an even count), "
+    "computed by the database."
 )
 
 
@@ -705,15 +787,15 @@ def time_to_resolve(period: Period) -> Table:
         [
             Column("priority", "Priority"),
             Column("resolved", "Resolved", "int"),
-            Column("mean_hours", "Mean (hours)", "hours"),
-            Column("median_hours", "Median (hours)", "hours"),
+            Column("mean_hours", "Mean time", "hours"),
+            Column("median_hours", "Median time", "hours"),
         ],
         rows,
     )
 
 
 def _hours(value) -> float | None:
-    return None if value is None else round(float(value), 2)
+    return None if value is None else round(float(value), 4)
 
 
 # -- backlog ---------------------------------------------------------------------------
@@ -825,6 +907,8 @@ def resolution_links_table(data: dict[str, Any]) -> Table:
             Column("none", "No article", "int"),
         ],
         data["series"],
+        counts=("resolved",),
+        empty_text="nothing resolved",
     )
 
 
