@@ -78,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "WRITEBEHIND_INTERVAL": 1.0,
     # Knowledge base
     "PUBLIC_KB": True,  # search and public articles readable without signing in
+    # Seconds between the agents' queue page asking for fresh rows and count (0: never).
+    "QUEUE_REFRESH_SECONDS": 30,
     "ARTICLES_DIR": str(REPO_ROOT / "articles"),
     # Search
     "SEARCH_INDEX_DIR": None,  # instance/search-index when not set
@@ -111,6 +113,7 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_PASSWORD": None,  # generated and printed once when not set
     # Portal
     "PORTAL_NAME": "Firstfix",
+    "LANGUAGE": "en",  # the language pages and mail are written in (<html lang>)
     "TIMEZONE": "UTC",
     # Base of the links in mails (no request to ask); unset, it follows where `make run`
     # serves: http://$HOST:$PORT, or http://127.0.0.1:5000.

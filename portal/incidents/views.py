@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -14,15 +16,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import nulls_last, select
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
-from portal import access, search
+from portal import access, search, settings
 from portal.accounts.models import User, UserRole
 from portal.analytics import events
 from portal.articles.models import Article, Category
 from portal.extensions import db
 from portal.forms import choices
 from portal.incidents import attachments, services, tried
+from portal.incidents import queue as queue_rules
 from portal.incidents.forms import (
     AssignForm,
     CommentForm,
@@ -38,6 +42,7 @@ from portal.incidents.models import (
     Attachment,
     Incident,
 )
+from portal.incidents.priority import LEVELS, matrix_to_json
 from portal.incidents.services import REASON_MAX
 from portal.incidents.similar import similar_open
 from portal.incidents.workflow import targets
@@ -236,28 +241,7 @@ def queue():
                 count = len(chosen)
                 flash(f"{count} incident{'' if count == 1 else 's'} assigned.", "success")
         return redirect(url_for(".queue", **request.args))
-    args = request.args
-    stmt = select(Incident)
-    status = args.get("status", "open")
-    if status == "open":
-        stmt = stmt.where(Incident.status.in_(OPEN_STATUSES))
-    elif status in STATUS_LABELS:
-        stmt = stmt.where(Incident.status == status)
-    if args.get("priority"):
-        stmt = stmt.where(Incident.priority == args["priority"])
-    if args.get("category"):
-        stmt = stmt.join(Category, Incident.category_id == Category.id).where(
-            Category.slug == args["category"]
-        )
-    assignee = args.get("assignee", "")
-    if assignee == "mine":
-        stmt = stmt.where(Incident.assignee_id == current_user.id)
-    elif assignee == "unassigned":
-        stmt = stmt.where(Incident.assignee_id.is_(None))
-    elif assignee.isdigit():
-        stmt = stmt.where(Incident.assignee_id == int(assignee))
-    stmt = stmt.order_by(nulls_last(Incident.next_due_at.asc()), Incident.id)
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    page = _queue_page()
     form = AssignForm()
     form.assignee.choices = _assignee_choices(agents)
     categories = db.session.scalars(
@@ -265,14 +249,54 @@ def queue():
     ).all()
     return render_template(
         "incidents/queue.html",
-        page=page,
-        sla={i.id: services.sla_status(i) for i in page.items},
+        **_queue_rows_context(page),
         form=form,
         agents=agents,
         categories=categories,
-        labels=STATUS_LABELS,
-        args=args,
+        args=request.args,
+        refresh=current_app.config["QUEUE_REFRESH_SECONDS"],
     )
+
+
+@bp.get("/queue/live")
+@login_required
+def queue_live():
+    """The queue's rows and counts for the same filters, for the page to refresh in place."""
+    access.require_staff()
+    page = _queue_page()
+    rows = render_template("incidents/_queue_rows.html", **_queue_rows_context(page))
+    open_count = db.session.scalar(
+        select(func.count(Incident.id)).where(Incident.status.in_(OPEN_STATUSES))
+    )
+    response = jsonify(
+        {"count": page.total, "summary": _count_text(page.total), "open": open_count, "rows": rows}
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _queue_page():
+    filters = queue_rules.Filters.from_args(request.args)
+    stmt = queue_rules.statement(filters, current_user.id)
+    return db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+
+
+def _queue_rows_context(page) -> dict:
+    return {
+        "page": page,
+        "sla": {i.id: services.sla_status(i) for i in page.items},
+        "updated": queue_rules.last_activity(page.items),
+        "age": queue_rules.age,
+        "labels": STATUS_LABELS,
+        "count_text": _count_text(page.total),
+    }
+
+
+def _count_text(total: int | None) -> str:
+    total = total or 0
+    if total == 1:
+        return "1 incident matches these filters"
+    return f"{total} incidents match these filters"
 
 
 def _agents() -> list[User]:
@@ -338,10 +362,15 @@ def _staff_context(incident: Incident) -> dict:
     categories = db.session.scalars(select(Category).order_by(Category.name)).all()
     tops = [c for c in categories if c.parent_id is None]
     triage.category.choices = choices([("", "(none)")] + [(c.slug, c.name) for c in tops])
-    triage.subcategory.choices = choices(
-        [("", "(none)")]
-        + [(c.slug, f"{c.parent.name} › {c.name}") for c in categories if c.parent_id]
-    )
+    # Grouped under their category (optgroups), so the list reads without JavaScript too;
+    # portal.js shows only the chosen category's group.
+    subs = sorted((c for c in categories if c.parent_id), key=lambda c: (c.parent.name, c.name))
+    triage.subcategory.choices = [SelectChoice("", "(none)")] + [
+        SelectChoice(
+            c.slug, c.name, render_kw={"data-parent": c.parent.slug}, optgroup=c.parent.name
+        )
+        for c in subs
+    ]
     triage.category.data = incident.category.slug if incident.category else ""
     triage.subcategory.data = incident.subcategory.slug if incident.subcategory else ""
     triage.impact.data, triage.urgency.data = incident.impact, incident.urgency
@@ -362,7 +391,15 @@ def _staff_context(incident: Incident) -> dict:
         "suggested": [h for h in suggested if h.article_id not in linked],
         "sla": services.sla_status(incident),
         "tried": tried.scope(incident.search_context, incident.title, incident.description_md),
+        "matrix": priority_matrix(),
+        "matrix_levels": LEVELS,
     }
+
+
+def priority_matrix() -> dict[str, dict[str, str]]:
+    """The matrix as {impact: {urgency: priority}}: shown on the page and read by portal.js
+    to preview the priority before saving (the server computes it again on save)."""
+    return matrix_to_json(settings.matrix())
 
 
 def _back(incident: Incident):

@@ -7,6 +7,8 @@
     document.querySelectorAll("[data-live-known]").forEach(setupKnown);
     document.querySelectorAll("form[data-slug-from]").forEach(setupSlug);
     document.querySelectorAll("form[data-drop-files]").forEach(setupDropFiles);
+    document.querySelectorAll("table[data-live-queue]").forEach(setupLiveQueue);
+    document.querySelectorAll("form.triage[data-matrix]").forEach(setupTriage);
   });
 
   // A new article's slug is proposed from its title (as the server does when it is left
@@ -22,6 +24,84 @@
     var own = slug.value !== "" && slug.value !== make(title.value);
     slug.addEventListener("input", function () { own = slug.value !== ""; });
     title.addEventListener("input", function () { if (!own) { slug.value = make(title.value); } });
+  }
+
+  // Triage: the subcategory list holds only the chosen category's subcategories, and the
+  // priority the matrix gives shows before saving (the matrix is the page's, the server
+  // computes it again on save). Without this script: grouped options and the matrix table.
+  function setupTriage(form) {
+    var category = form.querySelector("select[name=category]");
+    var sub = form.querySelector("select[name=subcategory]");
+    var impact = form.querySelector("select[name=impact]");
+    var urgency = form.querySelector("select[name=urgency]");
+    var out = form.querySelector("output");
+    var matrix = JSON.parse(form.getAttribute("data-matrix"));
+    var now = out ? out.getAttribute("data-now") : "";
+    var all = sub ? Array.prototype.slice.call(sub.querySelectorAll("option[data-parent]")) : [];
+    function follow() {
+      if (!category || !sub) { return; }
+      var keep = sub.value;
+      var none = sub.querySelector("option[value='']");
+      sub.textContent = "";
+      if (none) { sub.appendChild(none); }
+      var mine = all.filter(function (o) { return o.getAttribute("data-parent") === category.value; });
+      mine.forEach(function (o) { sub.appendChild(o); });
+      sub.value = mine.some(function (o) { return o.value === keep; }) ? keep : "";
+      sub.disabled = mine.length === 0;
+    }
+    function preview() {
+      if (!out || !impact || !urgency) { return; }
+      var p = (matrix[impact.value] || {})[urgency.value] || "";
+      out.textContent = "";
+      var badge = document.createElement("span");
+      badge.className = "prio prio-" + p;
+      badge.textContent = p;
+      out.appendChild(badge);
+      var note = form.querySelector(".priority-note");
+      if (note) {
+        note.textContent = p === now ? "from impact and urgency" : "when you save (now " + now + ")";
+      }
+    }
+    if (category) { category.addEventListener("change", follow); follow(); }
+    [impact, urgency].forEach(function (s) { if (s) { s.addEventListener("change", preview); } });
+  }
+
+  // The queue asks the server for its rows and counts every few seconds (same filters) and
+  // swaps them in, keeping the boxes ticked; paused while the tab is hidden. Without this
+  // script, reloading the page shows the same.
+  function setupLiveQueue(table) {
+    var url = table.getAttribute("data-live-queue");
+    var every = Math.max(1, parseInt(table.getAttribute("data-every"), 10) || 30) * 1000;
+    var body = table.tBodies[0];
+    var count = document.getElementById("queue-count");
+    var busy = false;
+    function refresh() {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          var ticked = {};
+          body.querySelectorAll("input[name=ids]:checked").forEach(function (box) { ticked[box.value] = true; });
+          // The keyboard's place survives the swap: the same control in the same incident's row.
+          var focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement : null;
+          var row = focused ? focused.closest("tr[data-id]") : null;
+          var again = row ? "tr[data-id='" + row.getAttribute("data-id") + "'] " + (focused.tagName === "A" ? "a" : "input") : null;
+          body.innerHTML = data.rows;
+          body.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = !!ticked[box.value]; });
+          if (again && body.querySelector(again)) { body.querySelector(again).focus(); }
+          if (count && count.textContent !== data.summary) { count.textContent = data.summary; }
+          document.querySelectorAll("nav[aria-label=Main] a").forEach(function (a) {
+            if (/^Queue \(\d+\)$/.test(a.textContent)) { a.textContent = "Queue (" + data.open + ")"; }
+          });
+          table.setAttribute("data-refreshed", String(Date.now()));
+        })
+        .catch(function () { /* the next round tries again */ })
+        .then(function () { busy = false; });
+    }
+    setInterval(refresh, every);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
   }
 
   // Files dropped onto the reply box join the ones chosen with the file field, which is what
@@ -266,4 +346,12 @@
       timer = setTimeout(run, 400);
     });
   }
+})();
+
+/* After a refused submit the page comes back with the fields marked aria-invalid: put the
+   cursor in the first one, so a keyboard or screen-reader user lands on what to fix. */
+(function () {
+  "use strict";
+  var bad = document.querySelector("main [aria-invalid=\"true\"]");
+  if (bad && typeof bad.focus === "function") { bad.focus(); }
 })();

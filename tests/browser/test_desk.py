@@ -23,6 +23,19 @@ DROP = """() => {
 }"""
 
 
+@pytest.fixture(scope="module")
+def live_config() -> dict:
+    """The queue refreshes every second here, so a test sees it without waiting long."""
+    return {"QUEUE_REFRESH_SECONDS": 1}
+
+
+def no_sideways_scroll(page) -> None:
+    width = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert width <= 0, f"{page.url} scrolls sideways by {width}px"
+
+
 def signed_in(open_page, email: str, js: bool = True, viewport: dict | None = None):
     page = open_page(java_script_enabled=js, viewport=viewport)
     page.goto("/login")
@@ -87,3 +100,98 @@ def test_a_search_on_the_resolve_page_keeps_the_solution(open_page, live_portal,
     agent.get_by_role("button", name="Resolve").click()
     expect(agent.locator(".flash-success")).to_have_text(f"{ref} resolved.")
     expect(agent.locator(".incident-head .status")).to_have_text("Resolved")
+
+
+def test_the_queue_refreshes_its_rows_and_count_without_a_reload(open_page, live_portal):
+    raise_one(live_portal, "Keyboard types double letters")
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto("/incidents/queue?q=keyboard")
+    table = agent.locator("table.queue")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(agent.locator("#queue-count")).to_have_text("1 incident matches these filters")
+    agent.get_by_label(re.compile(r"^Select INC-")).first.check()
+    agent.evaluate("window.stayed = true")  # gone if the page reloads
+    ref = raise_one(live_portal, "Keyboard light stays off")
+    expect(table.get_by_role("link", name=ref)).to_be_visible(timeout=5000)
+    expect(agent.locator("#queue-count")).to_have_text("2 incidents match these filters")
+    expect(
+        agent.get_by_role("navigation", name="Main").get_by_role(
+            "link", name=re.compile(r"^Queue \(\d+\)$")
+        )
+    ).to_be_visible()
+    assert agent.evaluate("window.stayed") is True
+    expect(agent.get_by_label(re.compile(r"^Select INC-")).first).to_be_checked()  # kept ticked
+    raise_one(live_portal, "Printer jams on A3 paper")  # does not match "keyboard"
+    agent.wait_for_timeout(1500)
+    expect(table.locator("tbody tr")).to_have_count(2)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_queue_and_agent_page_fit_the_screen(open_page, live_portal, width):
+    for n in range(3):
+        raise_one(live_portal, f"Docking station {n} does not charge the laptop over USB-C")
+    agent = signed_in(open_page, AGENT_EMAIL, viewport={"width": width, "height": 900})
+    agent.goto("/incidents/queue")
+    no_sideways_scroll(agent)
+    if width == 1280:
+        boxes = agent.locator("table.queue td.ref a")
+        for i in range(boxes.count()):
+            box = boxes.nth(i).bounding_box()
+            assert box["height"] < 30, "a reference wrapped onto two lines"
+    live_portal.shot(agent, f"desk-queue-{width}")
+    agent.locator("table.queue").get_by_role("link", name=re.compile(r"^INC-")).first.click()
+    no_sideways_scroll(agent)
+    live_portal.shot(agent, f"desk-agent-incident-{width}")
+
+
+def test_triage_lists_the_chosen_categorys_subcategories_and_previews_the_priority(
+    open_page, live_portal
+):
+    ref = raise_one(live_portal, "Calendar will not sync on the phone", urgency="medium")
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto(f"/incidents/{ref}")
+    triage = agent.locator("form.triage")
+    sub = triage.get_by_label("Subcategory")
+    expect(sub).to_be_disabled()  # no category yet: nothing to choose from
+    triage.get_by_label("Category", exact=True).select_option(label="Email and calendar")
+    expect(sub).to_be_enabled()
+    names = sub.locator("option").all_inner_texts()
+    assert names == ["(none)", "Outlook"], names
+    sub.select_option(label="Outlook")
+    triage.get_by_label("Category", exact=True).select_option(label="Network and remote access")
+    expect(sub).to_have_value("")  # Outlook is not a Network subcategory
+    assert sub.locator("option").all_inner_texts() == ["(none)", "VPN"]
+    sub.select_option(label="VPN")
+
+    preview = triage.locator("output")
+    expect(preview).to_have_text("P3")
+    triage.get_by_label("Impact").select_option("high")
+    expect(preview).to_have_text("P2")
+    expect(triage.locator(".priority-note")).to_have_text("when you save (now P3)")
+    triage.get_by_label("Urgency").select_option("high")
+    expect(preview).to_have_text("P1")
+    live_portal.shot(agent, "desk-triage-preview")
+    triage.get_by_role("button", name="Save triage").click()
+    expect(agent.locator(".flash-success")).to_have_text("Triage saved: priority P1.")
+    expect(agent.locator(".incident-head .prio")).to_have_text("P1")
+    expect(agent.locator(".incident-head")).to_contain_text("Network and remote access › VPN")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_report_reads_in_hours_and_minutes_at_both_widths(open_page, live_portal, width):
+    ref = raise_one(live_portal, f"Report sample at {width}")
+    with live_portal.app.app_context():
+        incident = services.get_by_ref(ref)
+        services.resolve(incident, find_user(AGENT_EMAIL), "Restarted the dock.")
+        db.session.commit()
+        db.session.remove()
+    agent = signed_in(open_page, AGENT_EMAIL, viewport={"width": width, "height": 900})
+    agent.goto("/reports/self-service")
+    expect(agent.locator("tr.gap").first).to_contain_text("no search sessions")
+    agent.goto("/reports/time-to-resolve")
+    table = agent.locator("section.report-table", has=agent.locator("#t-time-to-resolve"))
+    expect(table.locator("td.k-hours").first).to_have_text(
+        re.compile(r"^(–|\d+ min|\d+ h( \d\d min)?)$")
+    )
+    no_sideways_scroll(agent)
+    live_portal.shot(agent, f"desk-report-time-to-resolve-{width}")

@@ -1,7 +1,7 @@
 """proposed revisions: an agent's change to a published article waits for an editor
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 12:30:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-03 12:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
