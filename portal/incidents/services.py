@@ -242,7 +242,9 @@ def triage(
 ) -> None:
     """Set category, subcategory, impact and urgency; priority and due times follow."""
     cat = _category(category) if category else None
-    sub = _category(subcategory, cat) if (subcategory and cat) else None
+    sub = _subcategory_of(cat, subcategory) if subcategory else None
+    if sub is not None and cat is None:  # a subcategory names its category
+        cat = sub.parent
     changes = {
         "category": (incident.category, cat),
         "subcategory": (incident.subcategory, sub),
@@ -268,6 +270,26 @@ def triage(
         incident.priority = new_priority
         recompute_sla(incident)
         mail.priority_raised(incident, old_priority, agent)
+
+
+def _subcategory_of(category: Category | None, slug: str) -> Category:
+    """The subcategory, which must belong to the category chosen with it (if one was)."""
+    if category is not None:
+        own = category.children
+        named = [c for c in own if c.slug == slug or c.name.lower() == slug.lower()]
+        if named:
+            return named[0]
+    found = db.session.scalars(
+        select(Category).where(Category.slug == slug, Category.parent_id.is_not(None))
+    ).first()
+    if found is None:
+        raise IncidentError(f"unknown subcategory '{slug}'", "subcategory")
+    if category is not None and found.parent_id != category.id:
+        raise IncidentError(
+            f"{found.name} is not a subcategory of {category.name}; choose one of its own",
+            "subcategory",
+        )
+    return found
 
 
 def assign(incident: Incident, assignee: User | None, actor: User) -> None:
@@ -616,11 +638,27 @@ def _pauses(incident: Incident) -> list[tuple[datetime, datetime | None]]:
     return [(as_utc(p.started_at), as_utc(p.ended_at)) for p in incident.pauses]
 
 
+def sla_terms(incident: Incident) -> sla.Terms:
+    """The targets an incident is held to: those in force when it was raised or last
+    re-prioritised (snapshotted by recompute_sla); today's settings only for an incident
+    whose snapshot is missing or for another priority, until its next recompute."""
+    held = incident.sla_terms
+    if held and held.get("priority") == incident.priority:
+        return sla.Terms.from_json(held)
+    return settings.sla_terms(incident.priority)
+
+
 def recompute_sla(incident: Incident) -> None:
-    """Due times from the policy of the incident's priority, pauses excluded."""
-    calendar = settings.calendar()
-    policy = settings.policy(incident.priority)
+    """Due times from the terms the incident is held to, pauses excluded. Raising and
+    re-prioritising (a priority other than the snapshot's) take today's terms; every other
+    recompute (a status change, a pause, the first response) keeps the snapshot, so a later
+    policy, business-hours or holiday edit never moves an open incident's targets."""
+    terms = sla_terms(incident)
     start = as_utc(incident.created_at)
+    held = incident.sla_terms
+    if not held or held.get("priority") != incident.priority:
+        incident.sla_terms = terms.to_json(since=start.date() - timedelta(days=1))
+    calendar, policy = terms.calendar, terms.policy
     pauses = _pauses(incident)
     incident.response_due_at = sla.due_with_pauses(
         start, policy.response, calendar, policy.around_the_clock, pauses
@@ -637,10 +675,11 @@ def recompute_sla(incident: Incident) -> None:
 
 
 def sla_status(incident: Incident, now: datetime | None = None) -> dict[str, str]:
-    """For each clock: met, missed, paused, ok, at_risk or breached, as agents see it."""
+    """For each clock: met, missed, paused, ok, at_risk or breached, as agents see it, against
+    the incident's own terms (the queue, its page, the API and the worker's warnings)."""
     now = now or utcnow()
-    calendar = settings.calendar()
-    policy = settings.policy(incident.priority)
+    terms = sla_terms(incident)
+    calendar, policy = terms.calendar, terms.policy
     start = as_utc(incident.created_at)
     pauses = _pauses(incident)
     result = {}
