@@ -1,7 +1,7 @@
 """incidents: updates agents post for followers; a requester shares an incident with a colleague
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 12:30:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-03 12:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
