@@ -24,7 +24,7 @@ from whoosh import query as wq
 from portal.access import STAFF
 from portal.extensions import db
 from portal.search import query as q
-from portal.search import ranking, semantic, snippets, spelling
+from portal.search import ranking, semantic, snippets, spelling, titles
 from portal.search.index import WEIGHTING, IndexStore, IndexUnavailable
 from portal.search.models import SearchOutbox, SynonymGroup
 
@@ -37,6 +37,7 @@ __all__ = [
     "suggestions",
     "related_articles",
     "semantic_similarity",
+    "same_problem",
     "record_change",
     "sync",
     "rebuild",
@@ -608,6 +609,17 @@ def related_articles(article_id: int, audience: str, limit: int = 5) -> list[Hit
     docs = docs[_order(cos[docs], docs)][:limit]
     empty.scores.update({int(d): float(cos[d]) for d in docs})
     return [_hit(searcher, int(d), empty) for d in docs]
+
+
+def same_problem(text: str, others: list[str]) -> list[float]:
+    """For each short text (an open incident's title), how close it is to ``text`` when it
+    names the same problem by the search's relevance bar and meaning, else 0.0 (the known
+    issues offered at intake; see titles.py)."""
+    try:
+        return titles.same_problem(text, others, synonyms())
+    except Exception:  # the raise form must work whatever happens to the model
+        log.exception("same-problem matching failed")
+        return [0.0] * len(others)
 
 
 def semantic_similarity(text: str, others: list[str]) -> list[float] | None:
