@@ -91,3 +91,12 @@ def policies() -> dict[str, sla.PolicySpec]:
 
 def policy(priority: str) -> sla.Policy:
     return sla.policy_for(priority, calendar(), policies())
+
+
+def sla_terms(priority: str) -> sla.Terms:
+    """The SLA targets in force now for a priority, to snapshot on an incident as it is
+    raised or re-prioritised (sla.Terms says why)."""
+    cal = calendar()
+    return sla.Terms(
+        calendar=cal, policy=sla.policy_for(priority, cal, policies()), priority=priority
+    )

@@ -67,6 +67,9 @@ class Incident(db.Model):
     resolution_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The due time the queue sorts by: response until answered, then resolution.
     next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The SLA targets in force when raised or re-prioritised (sla.Terms.to_json): later
+    # policy and calendar edits apply to incidents raised from then on, not to this one.
+    sla_terms: Mapped[dict | None] = mapped_column(JSON)
     reopen_count: Mapped[int] = mapped_column(default=0)
     source: Mapped[str] = mapped_column(String(10), default="web")  # web | mail | api
     # Closed by its requester with an article ("This solved it"): a deflection, not desk work.

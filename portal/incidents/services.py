@@ -568,11 +568,27 @@ def _pauses(incident: Incident) -> list[tuple[datetime, datetime | None]]:
     return [(as_utc(p.started_at), as_utc(p.ended_at)) for p in incident.pauses]
 
 
+def sla_terms(incident: Incident) -> sla.Terms:
+    """The targets an incident is held to: those in force when it was raised or last
+    re-prioritised (snapshotted by recompute_sla); today's settings only for an incident
+    whose snapshot is missing or for another priority, until its next recompute."""
+    held = incident.sla_terms
+    if held and held.get("priority") == incident.priority:
+        return sla.Terms.from_json(held)
+    return settings.sla_terms(incident.priority)
+
+
 def recompute_sla(incident: Incident) -> None:
-    """Due times from the policy of the incident's priority, pauses excluded."""
-    calendar = settings.calendar()
-    policy = settings.policy(incident.priority)
+    """Due times from the terms the incident is held to, pauses excluded. Raising and
+    re-prioritising (a priority other than the snapshot's) take today's terms; every other
+    recompute (a status change, a pause, the first response) keeps the snapshot, so a later
+    policy, business-hours or holiday edit never moves an open incident's targets."""
+    terms = sla_terms(incident)
     start = as_utc(incident.created_at)
+    held = incident.sla_terms
+    if not held or held.get("priority") != incident.priority:
+        incident.sla_terms = terms.to_json(since=start.date() - timedelta(days=1))
+    calendar, policy = terms.calendar, terms.policy
     pauses = _pauses(incident)
     incident.response_due_at = sla.due_with_pauses(
         start, policy.response, calendar, policy.around_the_clock, pauses
@@ -589,10 +605,11 @@ def recompute_sla(incident: Incident) -> None:
 
 
 def sla_status(incident: Incident, now: datetime | None = None) -> dict[str, str]:
-    """For each clock: met, missed, paused, ok, at_risk or breached, as agents see it."""
+    """For each clock: met, missed, paused, ok, at_risk or breached, as agents see it, against
+    the incident's own terms (the queue, its page, the API and the worker's warnings)."""
     now = now or utcnow()
-    calendar = settings.calendar()
-    policy = settings.policy(incident.priority)
+    terms = sla_terms(incident)
+    calendar, policy = terms.calendar, terms.policy
     start = as_utc(incident.created_at)
     pauses = _pauses(incident)
     result = {}
