@@ -151,8 +151,16 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
 class Gunicorn:
     """One gunicorn master on a free 127.0.0.1 port; a context manager that always stops it."""
 
-    def __init__(self, app: str, env: dict[str, str], workers: int, threads: int, log: Path):
-        self.port = free_port()
+    def __init__(
+        self,
+        app: str,
+        env: dict[str, str],
+        workers: int,
+        threads: int,
+        log: Path,
+        port: int | None = None,
+    ):
+        self.port = port or free_port()  # a port again: a restart where clients expect it
         self.log = log
         worker_class = "gthread" if threads > 1 else "sync"
         self.settings = f"--workers {workers} --worker-class {worker_class} --threads {threads}"
