@@ -23,10 +23,11 @@ Then --clients threads (each with one keep-alive connection) send for --seconds 
   it back with a unique marker word added to the body); each client thread edits its own
   share of the articles, so two edits never race for the same article.
 
-``--kill``: a third into the run one gunicorn worker gets SIGKILL (the master starts
-another); two thirds in, the master, its workers and ``flask worker`` all get SIGKILL and are
-started again on the same port. ``--smtp-outage``: the SMTP sink refuses connections from a
-quarter to half of the run, then accepts again.
+``--kill``: a quarter into the run one gunicorn worker gets SIGKILL (the master starts
+another); half way, the master, its workers and ``flask worker`` all get SIGKILL and are
+started again on the same port (a refused connection is retried after 0.2 s).
+``--smtp-outage``: the SMTP sink refuses connections from a quarter to half of the run, then
+accepts again.
 
 Afterwards it verifies: no 5xx answer; every incident it created exists exactly once (the
 refs returned against ``GET /api/v1/incidents`` as staff, and against the database), every
@@ -391,9 +392,12 @@ class Client:
                 if attempt == 1 and reused and stale and method == "GET":
                     self.tally.exceptions[f"{kind}: stale keep-alive connection, retried"] += 1
                     continue
-                if kind in self.tally.times:
+                refused = isinstance(exc, ConnectionRefusedError)
+                if kind in self.tally.times and not refused:  # refused: the server was down
                     self.tally.times[kind].append((time.perf_counter() - start) * 1000.0)
                 self.tally.exceptions[f"{kind}: {type(exc).__name__}"] += 1
+                if refused:
+                    time.sleep(0.2)  # being restarted: try again soon, as a person would
                 if len(self.tally.unexpected) < 20:
                     self.tally.unexpected.append(
                         f"{kind} {method} {path[:60]}: {exc!r} at "
@@ -934,7 +938,7 @@ def run(args, workdir: Path, state: dict) -> int:
     # (seconds into the run, action): kills and the mail server's outage
     plan = []
     if args.kill:
-        plan += [(args.seconds / 3, "kill_worker"), (args.seconds * 2 / 3, "kill_all")]
+        plan += [(args.seconds / 4, "kill_worker"), (args.seconds / 2, "kill_all")]
     if args.smtp_outage:
         plan += [(args.seconds / 4, "smtp_down"), (args.seconds / 2, "smtp_up")]
     plan.sort()
