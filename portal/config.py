@@ -78,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "WRITEBEHIND_INTERVAL": 1.0,
     # Knowledge base
     "PUBLIC_KB": True,  # search and public articles readable without signing in
+    # Seconds between the agents' queue page asking for fresh rows and count (0: never).
+    "QUEUE_REFRESH_SECONDS": 30,
     "ARTICLES_DIR": str(REPO_ROOT / "articles"),
     # Search
     "SEARCH_INDEX_DIR": None,  # instance/search-index when not set

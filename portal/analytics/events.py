@@ -12,11 +12,12 @@ from datetime import timedelta
 
 from flask import session
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal import writebehind
 from portal.accounts.sessions import keep_across_sign_in
 from portal.analytics.models import SearchEvent
+from portal.incidents import tried
 from portal.search.query import normalise
 from portal.timeutil import utcnow
 
@@ -126,10 +127,18 @@ def context() -> dict:
 
 
 def incident_raised(incident) -> None:
-    """Tie this session's recent searches to the incident that followed, and start afresh.
+    """Tie the searches of this session that belong to the incident (portal.incidents.tried:
+    the last few sharing its words or meaning) to it, and start afresh; the session's other
+    searches stay unattributed, so no report credits them to the incident.
 
     Queued behind this process's pending search events, so the searches just made count."""
     key, now, incident_id = session_key(), utcnow(), incident.id
+    queries = [q.get("q", "") for q in _trail().get("queries", [])]
+    keep = tried.belonging(incident.title, incident.description_md, queries)
+    wanted = sorted({queries[i] for i in keep})  # the trail keeps a query's first 200 chars
+    session.pop(TRAIL_KEY, None)
+    if not wanted:
+        return
 
     def job(s):
         s.execute(
@@ -139,9 +148,9 @@ def incident_raised(incident) -> None:
                 SearchEvent.created_at >= now - SESSION_WINDOW,
                 SearchEvent.created_at <= now,
                 SearchEvent.incident_id.is_(None),
+                func.substr(SearchEvent.query, 1, 200).in_(wanted),
             )
             .values(incident_id=incident_id)
         )
 
     writebehind.submit(job)
-    session.pop(TRAIL_KEY, None)

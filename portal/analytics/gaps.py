@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import desc, func, or_, select
+from sqlalchemy import and_, desc, func, or_, select
 
 from portal import search
 from portal.analytics.models import SearchEvent
@@ -37,6 +37,7 @@ from portal.analytics.reports import (
     parse_ids,
 )
 from portal.extensions import db
+from portal.incidents import tried
 from portal.incidents.models import Incident
 from portal.search.query import analyze
 
@@ -54,7 +55,10 @@ FILLER_WORDS = """
 
 DEFINITION = (
     "Searches in the range that found nothing, led to an article voted “did not help”, or "
-    "were followed by an incident in the same session. Variants of one need are one row: "
+    "belong to an incident raised after them in the same session (the last few before it "
+    "that share its words or meaning; the session's other searches are not credited to it). "
+    "A search voted “helped” is no gap, nor is one that says nothing (*, AND, a run of one "
+    "letter). Variants of one need are one row: "
     "same stemmed words once negations and filler (not, cant, wont, working, error...) are "
     "set aside and synonyms folded; a query whose words all appear in exactly one other row "
     "joins it."
@@ -179,7 +183,9 @@ def query_stats(period: Period, limit: int = CANDIDATES) -> list[QueryStats]:
     failed = or_(
         SearchEvent.result_count == 0,
         SearchEvent.voted.is_(False),
-        SearchEvent.incident_id.is_not(None),
+        # Credited to an incident (only the searches that belong to it, events.py); a search
+        # whose article was voted "helped" did its job whatever followed.
+        and_(SearchEvent.incident_id.is_not(None), SearchEvent.voted.is_not(True)),
     )
     stmt = (
         select(
@@ -204,7 +210,8 @@ def query_stats(period: Period, limit: int = CANDIDATES) -> list[QueryStats]:
 
 def knowledge_gaps(period: Period, limit: int = 50) -> list[Gap]:
     """The top gaps of the range, each with the incidents raised after it."""
-    gaps = group(query_stats(period), search.synonyms())[:limit]
+    stats = [item for item in query_stats(period) if not tried.is_junk(item.text)]
+    gaps = group(stats, search.synonyms())[:limit]
     wanted = {i for gap in gaps for i in sorted(gap.incident_ids)[-SHOWN_INCIDENTS:]}
     if wanted:
         found = {

@@ -260,11 +260,15 @@ def _series(period: Period, rows: Iterable, keys: tuple[str, ...]) -> list[dict[
 
 SELF_SERVICE_DEFINITION = (
     "A search session is one browser session's searches on one UTC day, on the search page, "
-    "by an employee or an anonymous visitor (staff searches and the API are left out). It ended "
-    "in an incident when any of its searches was followed by an incident raised in that "
-    "session. A mail to the desk counts as a session of its own (searched like a query): it "
-    "ended without an incident when its sender answered \"This solved it\" to the articles "
-    "offered. Self-service rate = sessions without an incident ÷ all sessions."
+    "by an employee or an anonymous visitor (staff searches and the API are left out). It "
+    "ended in an incident when a search that belongs to an incident raised in that session "
+    "was made in it (the last few before raising that share its words or meaning). It counts "
+    "as self-served only on a positive signal, and no incident: an article voted “helped”, "
+    "or an article read after the session's last search (no further search followed). A "
+    "session that just stops, or whose article was voted “did not help”, is neither: nobody "
+    "knows it was solved. A mail to the desk counts as a session of its own (searched like a "
+    'query): self-served when its sender answered "This solved it" to the articles offered. '
+    "Self-service rate = self-served sessions ÷ all sessions."
 )
 
 
@@ -273,13 +277,18 @@ def _staff_ids():
 
 
 def self_service(period: Period) -> dict[str, Any]:
-    """Search sessions and those that ended in an incident, per bucket and in total."""
+    """Search sessions, those self-served on a positive signal and those that ended in an
+    incident, per bucket and in total."""
     day = bucket(SearchEvent.created_at, "day").label("day")
     keys = [day] if period.grain == "day" else [bucket(SearchEvent.created_at, period.grain), day]
+    read = and_(SearchEvent.opened_article_id.is_not(None), SearchEvent.voted.is_not(False))
     sessions = (
         select(
             keys[0].label("b"),
             func.max(case((SearchEvent.incident_id.is_not(None), 1), else_=0)).label("escalated"),
+            func.max(case((SearchEvent.voted.is_(True), 1), else_=0)).label("helped"),
+            func.max(SearchEvent.created_at).label("last_at"),
+            func.max(case((read, SearchEvent.created_at), else_=None)).label("last_read_at"),
             func.max(case((SearchEvent.source == "mail", 1), else_=0)).label("mail"),
         )
         .where(
@@ -290,32 +299,32 @@ def self_service(period: Period) -> dict[str, Any]:
         .group_by(*keys, SearchEvent.session_key)
         .subquery()
     )
-    deflected_by_mail = case((and_(sessions.c.mail == 1, sessions.c.escalated == 0), 1), else_=0)
+    c = sessions.c
+    served = and_(c.escalated == 0, or_(c.helped == 1, c.last_read_at == c.last_at))
     stmt = (
         select(
-            sessions.c.b,
+            c.b,
             func.count(),
-            func.sum(sessions.c.escalated),
-            func.sum(deflected_by_mail),
+            func.sum(c.escalated),
+            func.sum(case((served, 1), else_=0)),
+            func.sum(case((and_(served, c.mail == 1), 1), else_=0)),
         )
-        .group_by(sessions.c.b)
-        .order_by(sessions.c.b)
+        .group_by(c.b)
+        .order_by(c.b)
     )
-    series = _series(period, db.session.execute(stmt), ("sessions", "escalated", "by_mail"))
+    series = _series(
+        period, db.session.execute(stmt), ("sessions", "escalated", "self_served", "by_mail")
+    )
     for row in series:
-        row["escalated"] = row["escalated"] or 0
-        row["by_mail"] = row["by_mail"] or 0
-        row["self_served"] = row["sessions"] - row["escalated"]
+        for name in ("escalated", "self_served", "by_mail"):
+            row[name] = row[name] or 0
+        row["unknown"] = row["sessions"] - row["escalated"] - row["self_served"]
         row["rate"] = rate(row["self_served"], row["sessions"])
-    total_sessions = sum(r["sessions"] for r in series)
-    total_escalated = sum(r["escalated"] for r in series)
     total = {
-        "sessions": total_sessions,
-        "escalated": total_escalated,
-        "self_served": total_sessions - total_escalated,
-        "by_mail": sum(r["by_mail"] for r in series),
-        "rate": rate(total_sessions - total_escalated, total_sessions),
+        name: sum(r[name] for r in series)
+        for name in ("sessions", "escalated", "self_served", "unknown", "by_mail")
     }
+    total["rate"] = rate(total["self_served"], total["sessions"])
     return {"series": series, "total": total}
 
 
@@ -326,8 +335,9 @@ def self_service_table(data: dict[str, Any]) -> Table:
         [
             Column("bucket", "From"),
             Column("sessions", "Search sessions", "int"),
-            Column("self_served", "Without an incident", "int"),
+            Column("self_served", "Self-served (helped vote or article read last)", "int"),
             Column("escalated", "Ended in an incident", "int"),
+            Column("unknown", "No signal either way", "int"),
             Column("by_mail", "Solved by an article offered by mail", "int"),
             Column("rate", "Self-service rate", "pct"),
         ],

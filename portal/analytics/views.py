@@ -134,7 +134,8 @@ def overview():
                 "pct",
                 f"{service['self_served']} of {service['sessions']} search sessions",
                 "Search sessions (one browser session's page searches on one UTC day, staff "
-                "left out) that ended without an incident, over all search sessions.",
+                "left out) self-served on a positive signal (an article voted helped, or read "
+                "after the last search, and no incident), over all search sessions.",
                 "reports.self_service",
             ),
             _figure(

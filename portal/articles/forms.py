@@ -49,7 +49,8 @@ class ArticleForm(FlaskForm):
 
 class VoteForm(FlaskForm):
     comment = TextAreaField(
-        "What was missing? (optional)", validators=[Optional(), Length(max=1000)]
+        "Anything to tell us? What helped, or what was missing (optional)",
+        validators=[Optional(), Length(max=1000)],
     )
     yes = SubmitField("Yes")
     no = SubmitField("No")

@@ -41,16 +41,24 @@ def review_due(article: Article) -> date | None:
     return add_months(start, months) if start else None
 
 
-def not_helped_comments(article: Article) -> list[str]:
-    return [
-        c
-        for c in db.session.scalars(
+def vote_comments(article: Article, helpful: bool, limit: int = 20) -> list[str]:
+    """What readers wrote with their Yes or No, newest first: for staff reviewing feedback."""
+    return list(
+        db.session.scalars(
             select(Vote.comment)
-            .where(Vote.article_id == article.id, Vote.helpful.is_(False), Vote.comment != "")
-            .order_by(Vote.updated_at.desc())
-            .limit(20)
+            .where(Vote.article_id == article.id, Vote.helpful.is_(helpful), Vote.comment != "")
+            .order_by(Vote.updated_at.desc(), Vote.id.desc())
+            .limit(limit)
         )
-    ]
+    )
+
+
+def not_helped_comments(article: Article) -> list[str]:
+    return vote_comments(article, helpful=False)
+
+
+def helped_comments(article: Article) -> list[str]:
+    return vote_comments(article, helpful=True)
 
 
 def needs_attention(today: date | None = None) -> Attention:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from portal import access, writebehind
 from portal import markdown as md
 from portal.accounts.models import User
-from portal.articles import workflow
+from portal.articles import checks, workflow
 from portal.articles.models import (
     STATUSES,
     VISIBILITIES,
@@ -133,6 +133,10 @@ def save_article(
         clash = db.session.scalar(select(Article.id).where(Article.slug == data.slug))
         if clash:
             raise ArticleError(f"slug: '{data.slug}' is already used by another article")
+    if data.status == "published" and (article is None or article.status != "published"):
+        refused = checks.publish_message(data.body_md)
+        if refused:
+            raise ArticleError(refused)
     category = get_or_create_category(data.category) if data.category else None
     sub = get_or_create_category(data.subcategory, category) if data.subcategory else None
     tags = _tags(data.tags or [])
@@ -313,8 +317,11 @@ def cast_vote(
         )
         db.session.add(vote)
     else:
+        # A comment belongs to the answer it was left with: changing Yes to No (or back)
+        # without a new comment drops the old one rather than showing it under the wrong side.
+        if comment or vote.helpful != helpful:
+            vote.comment = comment
         vote.helpful = helpful
-        vote.comment = comment or vote.comment
     db.session.flush()
     _recount_votes(article)
     return vote
@@ -360,6 +367,10 @@ def transition(
         raise ArticleError("say what needs changing when you send an article back")
     if replaced_by is not None and replaced_by.id == article.id:
         raise ArticleError("an article cannot replace itself")
+    if target == "published":
+        refused = checks.publish_message(article.body_md)
+        if refused:
+            raise ArticleError(refused)
     article.status = target
     if target == "published":
         article.published_at = utcnow()
@@ -431,8 +442,9 @@ def gap_body(queries: list[str]) -> str:
     """A draft body for a knowledge gap: the searchers' words become its Symptoms."""
     bullets = "\n".join(f'- People searched for "{q}"' for q in queries if q.strip())
     return (
-        f"## Symptoms\n\n{bullets or '- Describe what people see'}\n\n"
-        "## Applies to\n\n- Describe the systems this applies to\n\n"
-        "## Cause\n\nExplain the cause in plain words.\n\n"
-        "## Resolution\n\n1. The first step.\n2. If this did not help, raise an incident.\n"
+        f"## Symptoms\n\n{bullets or '- ' + checks.GAP_SYMPTOMS_PLACEHOLDER}\n\n"
+        f"## Applies to\n\n- {checks.GAP_APPLIES_TO_PLACEHOLDER}\n\n"
+        f"## Cause\n\n{checks.GAP_CAUSE_PLACEHOLDER}\n\n"
+        f"## Resolution\n\n1. {checks.GAP_STEP_PLACEHOLDER}\n"
+        "2. If this did not help, raise an incident.\n"
     )

@@ -24,7 +24,12 @@ from portal import markdown as md
 from portal.analytics import events
 from portal.articles import workflow
 from portal.articles.forms import ArticleForm, FlagForm, RestoreForm, TransitionForm, VoteForm
-from portal.articles.health import needs_attention, not_helped_comments, review_due
+from portal.articles.health import (
+    helped_comments,
+    needs_attention,
+    not_helped_comments,
+    review_due,
+)
 from portal.articles.models import Article, ArticleRevision, Category
 from portal.articles.services import (
     ArticleData,
@@ -172,6 +177,7 @@ def _staff_panel(article: Article) -> dict:
         "flag_form": FlagForm(),
         "flags": open_flags(article),
         "not_helped_comments": not_helped_comments(article),
+        "helped_comments": helped_comments(article),
         "review_due": review_due(article),
     }
 

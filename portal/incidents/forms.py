@@ -62,7 +62,10 @@ class StatusForm(FlaskForm):
     status = SelectField(
         "Status", choices=choices((k, v) for k, v in STATUS_LABELS.items() if k != "resolved")
     )
-    reason = TextAreaField("Why (optional)", validators=[Optional(), Length(max=5000)])
+    reason = TextAreaField(
+        "Why (optional; kept in the history, the requester sees it)",
+        validators=[Optional(), Length(max=2000)],
+    )
     submit = SubmitField("Change status")
 
 

@@ -11,10 +11,11 @@ from sqlalchemy import func, or_, select
 from portal import access, settings
 from portal import markdown as md
 from portal.accounts.models import User
+from portal.articles import checks
 from portal.articles.models import Article, Category
 from portal.articles.services import ArticleData, ArticleError, save_article, slugify
 from portal.extensions import db
-from portal.incidents import mail, sla, workflow
+from portal.incidents import mail, sla, tried, workflow
 from portal.incidents.models import (
     LEVELS,
     OPEN_STATUSES,
@@ -139,7 +140,7 @@ def raise_incident(
     db.session.flush()
     incident.ref = ref_for(incident.id)
     recompute_sla(incident)
-    _event(incident, requester, "created", new=incident.ref)
+    _event(incident, requester, "created", new=incident.ref, created_at=incident.created_at)
     mail.received(incident, answers)
     return incident
 
@@ -229,8 +230,9 @@ def add_comment(
     internal: bool = False,
     now: datetime | None = None,
 ) -> Comment:
-    """A public reply or an internal note. An agent's first public reply is the first response;
-    a requester's reply to a question puts the incident back to work."""
+    """A public reply or an internal note. An agent's first public reply is the first response
+    and puts a New incident In progress (the requester sees someone is on it); a requester's
+    reply to a question puts the incident back to work."""
     role = actor_of(author, incident)
     if role is None:
         raise IncidentError("you cannot comment on this incident")
@@ -252,10 +254,17 @@ def add_comment(
     db.session.add(comment)
     db.session.flush()
     _event(
-        incident, author, "note" if internal else "reply", new=str(comment.id), internal=internal
+        incident,
+        author,
+        "note" if internal else "reply",
+        new=str(comment.id),
+        internal=internal,
+        created_at=now,
     )
     if role == "agent" and not internal:
         _first_response(incident, now)
+        if incident.status == "new":
+            _move(incident, "in_progress", author, "agent", now)
         mail.public_reply(incident, comment)
     elif role == "requester":
         if incident.status == "waiting":
@@ -267,20 +276,36 @@ def add_comment(
 # -- status ----------------------------------------------------------------------------
 
 
-def change_status(incident: Incident, target: str, user: User, now: datetime | None = None) -> None:
-    """Move an incident along the transition table (resolving goes through resolve())."""
+REASON_MAX = 2000
+
+
+def change_status(
+    incident: Incident,
+    target: str,
+    user: User,
+    now: datetime | None = None,
+    reason: str = "",
+) -> None:
+    """Move an incident along the transition table (resolving goes through resolve()).
+
+    The optional reason is kept in the history beside the move, where everyone who sees the
+    incident reads it (a reopen's reason is a reply instead, see reopen())."""
     role = actor_of(user, incident)
     if role is None:
         raise IncidentError("you cannot change this incident")
     if target == "resolved":
         raise IncidentError("resolving needs a solution: use the resolve form", "solution")
     if target == "reopened":
-        reopen(incident, user, now=now)
+        reopen(incident, user, reason, now=now)
         return
+    now = now or utcnow()
     if target == "closed" and role == "requester":
         confirm(incident, user, now=now)
-        return
-    _move(incident, target, user, role, now or utcnow())
+    else:
+        _move(incident, target, user, role, now)
+    reason = " ".join((reason or "").split())
+    if reason:
+        _event(incident, user, "status_reason", "status", "", reason[:REASON_MAX], created_at=now)
 
 
 def resolve(
@@ -341,23 +366,27 @@ def link_article(incident: Incident, article_id: int, agent: User, kind: str = "
 
 
 def draft_article_from(incident: Incident, agent: User) -> Article:
-    """A draft in review, pre-filled from the incident and linked back to it."""
-    queries = [q.get("q", "") for q in incident.search_context.get("queries", []) if q.get("q")]
-    symptoms = [
-        f"- {line.strip()}" for line in incident.description_md.splitlines() if line.strip()
-    ]
+    """A draft in review, pre-filled from the incident and linked back to it.
+
+    The whole company may read it once published, so it carries no one's words as typed:
+    the symptom is the title in neutral words, then only the searches that belong to this
+    problem (tried.scope), scrubbed of names and addresses; the placeholders it leaves are
+    the ones publishing refuses (portal/articles/checks.py)."""
+    names = _people_names(incident)
+    symptoms = [f"- {tried.neutral(incident.title, names) or checks.SYMPTOMS_PLACEHOLDER}"]
+    scoped = tried.scope(incident.search_context, incident.title, incident.description_md)
+    queries = [tried.scrub(q["q"], names) for q in scoped.queries]
+    queries = [q for q in dict.fromkeys(queries) if not tried.is_junk(q)]
     if queries:
-        symptoms.append(
-            "- People searched for: " + ", ".join(f'"{q}"' for q in dict.fromkeys(queries))
-        )
+        symptoms.append("- People searched for: " + ", ".join(f'"{q}"' for q in queries))
     steps = [line.strip() for line in incident.solution_md.splitlines() if line.strip()]
     steps = [re.sub(r"^(\d+[.)]|[-*])\s+", "", s) for s in steps]
     resolution = "\n".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
     resolution += f"\n{len(steps) + 1}. If this did not help, raise an incident."
     body = (
         "## Symptoms\n\n" + "\n".join(symptoms) + "\n\n"
-        "## Applies to\n\n- The systems named in the symptoms (check before publishing)\n\n"
-        "## Cause\n\nTo be confirmed by the editor before publishing.\n\n"
+        f"## Applies to\n\n- {checks.APPLIES_TO_PLACEHOLDER}\n\n"
+        f"## Cause\n\n{checks.CAUSE_PLACEHOLDER}\n\n"
         f"## Resolution\n\n{resolution}\n"
     )
     # Cut on a word boundary so the slug never ends in a hyphen (save_article refuses that).
@@ -386,6 +415,21 @@ def draft_article_from(incident: Incident, agent: User) -> Article:
         raise IncidentError(f"the draft article could not be saved: {exc}", "article") from exc
     link_article(incident, article.id, agent, kind="created")
     return article
+
+
+def _people_names(incident: Incident) -> list[str]:
+    """Everyone a draft must not name: the requester, the followers, and every user whose name
+    a search of the incident mentions (one query, a few words)."""
+    names = [incident.requester.name, *(f.user.name for f in incident.followers)]
+    words = {
+        w.lower()
+        for q in (incident.search_context or {}).get("queries") or []
+        for w in re.findall(r"[^\W\d_]{2,}", str(q.get("q", "")))
+    }
+    if words:
+        known = db.session.scalars(select(User.name).where(User.name != "")).all()
+        names += [n for n in known if words & {p.lower() for p in re.findall(r"\w+", n)}]
+    return names
 
 
 def confirm(incident: Incident, user: User, now: datetime | None = None) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -14,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import nulls_last, select
+from sqlalchemy import func, select
 
 from portal import access, search
 from portal.accounts.models import User, UserRole
@@ -22,7 +24,8 @@ from portal.analytics import events
 from portal.articles.models import Article, Category
 from portal.extensions import db
 from portal.forms import choices
-from portal.incidents import attachments, services
+from portal.incidents import attachments, services, tried
+from portal.incidents import queue as queue_rules
 from portal.incidents.forms import (
     AssignForm,
     CommentForm,
@@ -38,6 +41,7 @@ from portal.incidents.models import (
     Attachment,
     Incident,
 )
+from portal.incidents.services import REASON_MAX
 from portal.incidents.similar import similar_open
 from portal.incidents.workflow import targets
 from portal.notifications.inbox import mark_incident_read
@@ -235,28 +239,7 @@ def queue():
                 count = len(chosen)
                 flash(f"{count} incident{'' if count == 1 else 's'} assigned.", "success")
         return redirect(url_for(".queue", **request.args))
-    args = request.args
-    stmt = select(Incident)
-    status = args.get("status", "open")
-    if status == "open":
-        stmt = stmt.where(Incident.status.in_(OPEN_STATUSES))
-    elif status in STATUS_LABELS:
-        stmt = stmt.where(Incident.status == status)
-    if args.get("priority"):
-        stmt = stmt.where(Incident.priority == args["priority"])
-    if args.get("category"):
-        stmt = stmt.join(Category, Incident.category_id == Category.id).where(
-            Category.slug == args["category"]
-        )
-    assignee = args.get("assignee", "")
-    if assignee == "mine":
-        stmt = stmt.where(Incident.assignee_id == current_user.id)
-    elif assignee == "unassigned":
-        stmt = stmt.where(Incident.assignee_id.is_(None))
-    elif assignee.isdigit():
-        stmt = stmt.where(Incident.assignee_id == int(assignee))
-    stmt = stmt.order_by(nulls_last(Incident.next_due_at.asc()), Incident.id)
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    page = _queue_page()
     form = AssignForm()
     form.assignee.choices = _assignee_choices(agents)
     categories = db.session.scalars(
@@ -264,14 +247,54 @@ def queue():
     ).all()
     return render_template(
         "incidents/queue.html",
-        page=page,
-        sla={i.id: services.sla_status(i) for i in page.items},
+        **_queue_rows_context(page),
         form=form,
         agents=agents,
         categories=categories,
-        labels=STATUS_LABELS,
-        args=args,
+        args=request.args,
+        refresh=current_app.config["QUEUE_REFRESH_SECONDS"],
     )
+
+
+@bp.get("/queue/live")
+@login_required
+def queue_live():
+    """The queue's rows and counts for the same filters, for the page to refresh in place."""
+    access.require_staff()
+    page = _queue_page()
+    rows = render_template("incidents/_queue_rows.html", **_queue_rows_context(page))
+    open_count = db.session.scalar(
+        select(func.count(Incident.id)).where(Incident.status.in_(OPEN_STATUSES))
+    )
+    response = jsonify(
+        {"count": page.total, "summary": _count_text(page.total), "open": open_count, "rows": rows}
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _queue_page():
+    filters = queue_rules.Filters.from_args(request.args)
+    stmt = queue_rules.statement(filters, current_user.id)
+    return db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+
+
+def _queue_rows_context(page) -> dict:
+    return {
+        "page": page,
+        "sla": {i.id: services.sla_status(i) for i in page.items},
+        "updated": queue_rules.last_activity(page.items),
+        "age": queue_rules.age,
+        "labels": STATUS_LABELS,
+        "count_text": _count_text(page.total),
+    }
+
+
+def _count_text(total: int | None) -> str:
+    total = total or 0
+    if total == 1:
+        return "1 incident matches these filters"
+    return f"{total} incidents match these filters"
 
 
 def _agents() -> list[User]:
@@ -301,10 +324,18 @@ def detail(ref: str):
     staff = access.is_staff(current_user)
     comments = [c for c in incident.comments if access.can_see_comment(current_user, c)]
     files = [a for a in incident.attachments if access.can_see_attachment(current_user, a)]
+    # Each file is shown with the message it came with; the rest came with the incident.
+    shown = {c.id for c in comments}
+    by_comment: dict[int, list[Attachment]] = {}
+    for item in files:
+        if item.comment_id in shown:
+            by_comment.setdefault(item.comment_id, []).append(item)
     context = {
         "incident": incident,
         "comments": comments,
-        "files": files,
+        "files": [a for a in files if a.comment_id not in shown],
+        "files_by_comment": by_comment,
+        "image_types": attachments.IMAGE_TYPES,
         "staff": staff,
         "labels": STATUS_LABELS,
         "comment_form": CommentForm(),
@@ -352,6 +383,7 @@ def _staff_context(incident: Incident) -> dict:
         "can_resolve": "resolved" in targets(incident.status, "agent"),
         "suggested": [h for h in suggested if h.article_id not in linked],
         "sla": services.sla_status(incident),
+        "tried": tried.scope(incident.search_context, incident.title, incident.description_md),
     }
 
 
@@ -458,14 +490,15 @@ def status(ref: str):
     form = StatusForm()
     if form.validate_on_submit():
         try:
-            if form.status.data == "reopened":
-                services.reopen(incident, current_user, form.reason.data or "")
-            else:
-                services.change_status(incident, form.status.data, current_user)
+            services.change_status(
+                incident, form.status.data, current_user, reason=form.reason.data or ""
+            )
             db.session.commit()
             flash(f"Status: {incident.status_label}.", "success")
         except services.IncidentError as exc:
             _refused(exc)
+    elif form.reason.errors:
+        flash(f"Status not changed: the reason is longer than {REASON_MAX} characters.", "error")
     else:
         flash("Choose a status.", "error")
     return _back(incident)
@@ -474,14 +507,20 @@ def status(ref: str):
 @bp.route("/<ref>/resolve", methods=["GET", "POST"])
 @login_required
 def resolve(ref: str):
-    """Resolve with a solution, linking articles used or drafting a new one."""
+    """Resolve with a solution, linking articles used or drafting a new one.
+
+    The article search is a button of the same form: it posts what was typed and comes back
+    with it (and the articles already ticked), so a search never wipes a solution, with or
+    without JavaScript. Searching changes nothing; only Resolve does."""
     access.require_staff()
     incident = _load(ref)
     form = ResolveForm()
-    aq = request.args.get("aq", "")
+    searching = request.method == "POST" and "find" in request.form
+    aq = (request.form.get("aq") if request.method == "POST" else request.args.get("aq")) or ""
+    aq = aq.strip()[:200]
     found = search.search(aq or incident.title, access.STAFF, per_page=8, suggest=False).hits
     chosen = [int(i) for i in request.form.getlist("article_ids") if i.isdigit()]
-    if form.validate_on_submit():
+    if not searching and form.validate_on_submit():
         try:
             draft = services.resolve(
                 incident,
@@ -500,9 +539,23 @@ def resolve(ref: str):
                 flash(f"Draft article '{draft.title}' created and waiting for an editor.", "info")
                 return redirect(url_for("articles.edit_article", slug=draft.slug))
             return _back(incident)
-    status = 400 if request.method == "POST" else 200
+    if searching:
+        form.solution.errors = []  # not a failed resolve: nothing to correct yet
+    shown = {hit.article_id for hit in found}
+    kept = [
+        a
+        for a in db.session.scalars(select(Article).where(Article.id.in_(chosen)))
+        if a.id not in shown and access.can_see_article(current_user, a)
+    ]
+    status = 400 if request.method == "POST" and not searching else 200
     return render_template(
-        "incidents/resolve.html", incident=incident, form=form, found=found, aq=aq, chosen=chosen
+        "incidents/resolve.html",
+        incident=incident,
+        form=form,
+        found=found,
+        kept=kept,
+        aq=aq,
+        chosen=chosen,
     ), status
 
 

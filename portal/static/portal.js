@@ -5,7 +5,96 @@
     document.querySelectorAll("[data-live-suggest]").forEach(setupSuggest);
     document.querySelectorAll("input[data-combobox]").forEach(setupCombobox);
     document.querySelectorAll("[data-live-known]").forEach(setupKnown);
+    document.querySelectorAll("form[data-drop-files]").forEach(setupDropFiles);
+    document.querySelectorAll("table[data-live-queue]").forEach(setupLiveQueue);
   });
+
+  // The queue asks the server for its rows and counts every few seconds (same filters) and
+  // swaps them in, keeping the boxes ticked; paused while the tab is hidden. Without this
+  // script, reloading the page shows the same.
+  function setupLiveQueue(table) {
+    var url = table.getAttribute("data-live-queue");
+    var every = Math.max(1, parseInt(table.getAttribute("data-every"), 10) || 30) * 1000;
+    var body = table.tBodies[0];
+    var count = document.getElementById("queue-count");
+    var busy = false;
+    function refresh() {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { return; }
+          var ticked = {};
+          body.querySelectorAll("input[name=ids]:checked").forEach(function (box) { ticked[box.value] = true; });
+          // The keyboard's place survives the swap: the same control in the same incident's row.
+          var focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement : null;
+          var row = focused ? focused.closest("tr[data-id]") : null;
+          var again = row ? "tr[data-id='" + row.getAttribute("data-id") + "'] " + (focused.tagName === "A" ? "a" : "input") : null;
+          body.innerHTML = data.rows;
+          body.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = !!ticked[box.value]; });
+          if (again && body.querySelector(again)) { body.querySelector(again).focus(); }
+          if (count && count.textContent !== data.summary) { count.textContent = data.summary; }
+          document.querySelectorAll("nav[aria-label=Main] a").forEach(function (a) {
+            if (/^Queue \(\d+\)$/.test(a.textContent)) { a.textContent = "Queue (" + data.open + ")"; }
+          });
+          table.setAttribute("data-refreshed", String(Date.now()));
+        })
+        .catch(function () { /* the next round tries again */ })
+        .then(function () { busy = false; });
+    }
+    setInterval(refresh, every);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
+  }
+
+  // Files dropped onto the reply box join the ones chosen with the file field, which is what
+  // the form sends; a polite status names them. Without this script the file field does it.
+  function setupDropFiles(form) {
+    var input = document.getElementById(form.getAttribute("data-drop-files"));
+    if (!input || typeof DataTransfer === "undefined") { return; }
+    var status = document.createElement("p");
+    status.className = "meta drop-status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    status.textContent = "You can also drop files onto this box.";
+    input.insertAdjacentElement("afterend", status);
+    function names() {
+      var list = [];
+      for (var i = 0; i < input.files.length; i++) { list.push(input.files[i].name); }
+      return list;
+    }
+    function say() {
+      var list = names();
+      status.textContent = list.length ?
+        (list.length === 1 ? "1 file will be sent: " : list.length + " files will be sent: ") + list.join(", ") :
+        "You can also drop files onto this box.";
+    }
+    function carries(event) {
+      var types = event.dataTransfer ? event.dataTransfer.types : [];
+      return Array.prototype.indexOf.call(types, "Files") >= 0;
+    }
+    form.addEventListener("dragover", function (event) {
+      if (!carries(event)) { return; }
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      form.classList.add("dropping");
+    });
+    form.addEventListener("dragleave", function (event) {
+      if (!form.contains(event.relatedTarget)) { form.classList.remove("dropping"); }
+    });
+    form.addEventListener("drop", function (event) {
+      if (!carries(event)) { return; }
+      event.preventDefault();
+      form.classList.remove("dropping");
+      var all = new DataTransfer();
+      var i;
+      for (i = 0; i < input.files.length; i++) { all.items.add(input.files[i]); }
+      for (i = 0; i < event.dataTransfer.files.length; i++) { all.items.add(event.dataTransfer.files[i]); }
+      input.files = all.files;
+      say();
+    });
+    input.addEventListener("change", say);
+  }
 
   // Shows matching articles beside a form while the user types (debounced).
   function setupSuggest(box) {

@@ -82,13 +82,15 @@ def test_self_service_counts_sessions_per_day_in_day_week_and_month_buckets(
     by_day = {row["bucket"]: row for row in data["series"]}
     assert (by_day["2025-03-02"]["sessions"], by_day["2025-03-02"]["escalated"]) == (1, 0)
     assert (by_day["2025-03-03"]["sessions"], by_day["2025-03-03"]["escalated"]) == (2, 1)
-    assert by_day["2025-03-03"]["rate"] == 0.5 and by_day["2025-03-04"]["rate"] is None
+    # No session gave a positive signal: none is self-served, whatever did not end in one.
+    assert by_day["2025-03-03"]["rate"] == 0.0 and by_day["2025-03-04"]["rate"] is None
     assert data["total"] == {
         "sessions": 3,
         "escalated": 1,
-        "self_served": 2,
+        "self_served": 0,
+        "unknown": 2,
         "by_mail": 0,
-        "rate": 2 / 3,
+        "rate": 0.0,
     }
 
     weeks = reports.self_service(Period(date(2025, 1, 1), date(2025, 6, 30)))
@@ -97,6 +99,32 @@ def test_self_service_counts_sessions_per_day_in_day_week_and_month_buckets(
     months = reports.self_service(Period(date(2024, 1, 1), date(2025, 12, 31)))
     by_month = {row["bucket"]: row["sessions"] for row in months["series"] if row["sessions"]}
     assert by_month == {"2025-02-01": 1, "2025-03-01": 3}
+
+
+def test_a_session_is_self_served_only_on_a_positive_signal(app, make_article, place_incident):
+    article = make_article(title="Printer offline")
+    incident = place_incident(at(4, 9))
+    event(at(4, 10), "s:helped", opened_article_id=article.id, voted=True)
+    event(at(4, 10), "s:read", results=3, opened_article_id=article.id)  # read, nothing after
+    event(at(4, 10), "s:read-then-searched", opened_article_id=article.id)
+    event(at(4, 11), "s:read-then-searched")  # searched again: the article was not the end
+    event(at(4, 10), "s:did-not-help", opened_article_id=article.id, voted=False)
+    event(at(4, 10), "s:stopped", results=5)  # found something and left: no signal
+    event(at(4, 10), "s:incident", opened_article_id=article.id, voted=True)
+    event(at(4, 11), "s:incident", incident_id=incident.id)
+    event(at(4, 10), "m:1", source="mail", opened_article_id=article.id, voted=True)
+    event(at(4, 10), "m:2", source="mail")  # a mail answered, no "This solved it"
+    db.session.commit()
+
+    total = reports.self_service(MARCH)["total"]
+    assert total == {
+        "sessions": 8,
+        "self_served": 3,  # helped, read, and the mail solved by an article
+        "escalated": 1,
+        "unknown": 4,
+        "by_mail": 1,
+        "rate": 3 / 8,
+    }
 
 
 def test_search_reports_count_queries_and_those_that_found_nothing(app):

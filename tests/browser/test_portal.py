@@ -74,7 +74,9 @@ def test_reader_votes_yes_then_changes_to_no(page, live_portal):
     expect(page.get_by_text("Glad it helped. Thank you for telling us.")).to_be_visible()
     expect(vote).to_contain_text("You answered Yes")
 
-    vote.get_by_label("What was missing? (optional)").fill("Renew certificate was greyed out")
+    vote.get_by_label("Anything to tell us? What helped, or what was missing (optional)").fill(
+        "Renew certificate was greyed out"
+    )
     vote.get_by_role("button", name="No").click()
     expect(page.get_by_text("Sorry this did not solve it.")).to_be_visible()
     expect(vote).to_contain_text("You answered No")

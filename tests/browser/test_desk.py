@@ -1,0 +1,144 @@
+"""The agent's desk in a real browser (issue 13): files dropped on the reply box, a search
+on the Resolve page that keeps the solution, with and without JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.accounts.services import find_user
+from portal.extensions import db
+from portal.incidents import services
+from tests.browser.conftest import AGENT_EMAIL, EMPLOYEE_EMAIL
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+DROP = """() => {
+  const dt = new DataTransfer();
+  dt.items.add(new File(["spooler: queue stuck\\n"], "spool.log", {type: "text/plain"}));
+  return dt;
+}"""
+
+
+@pytest.fixture(scope="module")
+def live_config() -> dict:
+    """The queue refreshes every second here, so a test sees it without waiting long."""
+    return {"QUEUE_REFRESH_SECONDS": 1}
+
+
+def no_sideways_scroll(page) -> None:
+    width = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert width <= 0, f"{page.url} scrolls sideways by {width}px"
+
+
+def signed_in(open_page, email: str, js: bool = True, viewport: dict | None = None):
+    page = open_page(java_script_enabled=js, viewport=viewport)
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page.locator(".flash-success")).to_contain_text("Signed in as")
+    return page
+
+
+def raise_one(live_portal, title: str, **fields) -> str:
+    with live_portal.app.app_context():
+        incident = services.raise_incident(
+            find_user(EMPLOYEE_EMAIL), title, "It stopped this morning.", **fields
+        )
+        db.session.commit()
+        ref = incident.ref
+        db.session.remove()
+    return ref
+
+
+def test_files_dropped_on_the_reply_box_arrive_with_the_reply(open_page, live_portal):
+    ref = raise_one(live_portal, "Printer queue stuck on floor 3")
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto(f"/incidents/{ref}")
+    reply = agent.locator("form.reply")
+    expect(reply.locator(".drop-status")).to_have_text("You can also drop files onto this box.")
+    files = agent.evaluate_handle(DROP)
+    reply.dispatch_event("dragover", {"dataTransfer": files})
+    expect(reply).to_have_class(re.compile(r"\bdropping\b"))
+    reply.dispatch_event("drop", {"dataTransfer": files})
+    expect(reply).not_to_have_class(re.compile(r"\bdropping\b"))
+    expect(reply.locator(".drop-status")).to_have_text("1 file will be sent: spool.log")
+    reply.get_by_label("Message").fill("The spooler log from the print server.")
+    reply.get_by_role("button", name="Send").click()
+    expect(agent.locator(".flash-success")).to_have_text("Reply sent.")
+    message = agent.locator(".comment", has_text="The spooler log from the print server.")
+    expect(message.get_by_role("link", name="spool.log")).to_be_visible()
+    expect(agent.locator(".incident-head .status")).to_have_text("In progress")
+    live_portal.shot(agent, "desk-reply-with-dropped-file")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_a_search_on_the_resolve_page_keeps_the_solution(open_page, live_portal, js):
+    ref = raise_one(live_portal, f"VPN drops at home ({'js' if js else 'no js'})")
+    agent = signed_in(open_page, AGENT_EMAIL, js=js)
+    agent.goto(f"/incidents/{ref}/resolve")
+    solution = agent.get_by_label("Solution: what fixed it (the requester sees this)")
+    solution.fill("Renewed the VPN certificate.")
+    box = agent.get_by_label("Find an article that solved it")
+    box.fill("printer offline")
+    box.press("Enter")
+    expect(agent.get_by_label("Printer shows as offline")).to_be_visible()
+    expect(solution).to_have_value("Renewed the VPN certificate.")
+    expect(agent.locator(".field.has-error")).to_have_count(0)
+    agent.get_by_label("Printer shows as offline").check()
+    box.fill("vpn")
+    agent.get_by_role("button", name="Search articles").click()
+    expect(agent.get_by_label("VPN will not connect")).to_be_visible()
+    expect(agent.get_by_label("Printer shows as offline")).to_be_checked()  # kept from before
+    expect(solution).to_have_value("Renewed the VPN certificate.")
+    agent.get_by_role("button", name="Resolve").click()
+    expect(agent.locator(".flash-success")).to_have_text(f"{ref} resolved.")
+    expect(agent.locator(".incident-head .status")).to_have_text("Resolved")
+
+
+def test_the_queue_refreshes_its_rows_and_count_without_a_reload(open_page, live_portal):
+    raise_one(live_portal, "Keyboard types double letters")
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto("/incidents/queue?q=keyboard")
+    table = agent.locator("table.queue")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(agent.locator("#queue-count")).to_have_text("1 incident matches these filters")
+    agent.get_by_label(re.compile(r"^Select INC-")).first.check()
+    agent.evaluate("window.stayed = true")  # gone if the page reloads
+    ref = raise_one(live_portal, "Keyboard light stays off")
+    expect(table.get_by_role("link", name=ref)).to_be_visible(timeout=5000)
+    expect(agent.locator("#queue-count")).to_have_text("2 incidents match these filters")
+    expect(
+        agent.get_by_role("navigation", name="Main").get_by_role(
+            "link", name=re.compile(r"^Queue \(\d+\)$")
+        )
+    ).to_be_visible()
+    assert agent.evaluate("window.stayed") is True
+    expect(agent.get_by_label(re.compile(r"^Select INC-")).first).to_be_checked()  # kept ticked
+    raise_one(live_portal, "Printer jams on A3 paper")  # does not match "keyboard"
+    agent.wait_for_timeout(1500)
+    expect(table.locator("tbody tr")).to_have_count(2)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_queue_and_agent_page_fit_the_screen(open_page, live_portal, width):
+    for n in range(3):
+        raise_one(live_portal, f"Docking station {n} does not charge the laptop over USB-C")
+    agent = signed_in(open_page, AGENT_EMAIL, viewport={"width": width, "height": 900})
+    agent.goto("/incidents/queue")
+    no_sideways_scroll(agent)
+    if width == 1280:
+        boxes = agent.locator("table.queue td.ref a")
+        for i in range(boxes.count()):
+            box = boxes.nth(i).bounding_box()
+            assert box["height"] < 30, "a reference wrapped onto two lines"
+    live_portal.shot(agent, f"desk-queue-{width}")
+    agent.locator("table.queue").get_by_role("link", name=re.compile(r"^INC-")).first.click()
+    no_sideways_scroll(agent)
+    live_portal.shot(agent, f"desk-agent-incident-{width}")
