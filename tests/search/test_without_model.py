@@ -60,7 +60,8 @@ SCRIPT = textwrap.dedent(
         }
     )
     body = (
-        "## Symptoms\\n\\n{}\\n\\n## Cause\\n\\nA setting.\\n\\n"
+        "## Symptoms\\n\\n{}\\n\\n## Applies to\\n\\n- Laptops\\n\\n"
+        "## Cause\\n\\nA setting.\\n\\n"
         "## Resolution\\n\\n1. Restart.\\n"
     )
     with app.app_context():
