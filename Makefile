@@ -34,13 +34,20 @@ run: setup
 	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
 		--access-logfile - 'portal:create_app()'
 
-# The browser suite needs Debian's chromium; install it when we can, else the suite says why it skips.
+# The browser suite needs Debian's chromium and, for its accessibility checks, axe-core from npm
+# (tests/browser/axe); install them when we can, else the suite says why it skips.
+AXE_DIR := tests/browser/axe
 browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing chromium for the browser tests"; \
 		(apt-get install -y -qq chromium >/dev/null 2>&1 || \
 		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) || \
 		echo "could not install chromium: the browser tests will be skipped"; \
+	fi
+	@if [ ! -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
+		echo "installing axe-core for the accessibility checks"; \
+		npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent || \
+		echo "could not install axe-core: the accessibility checks will be skipped"; \
 	fi
 
 # The mail tests start a real IMAP server: Debian's Dovecot (and openssl for its certificate).

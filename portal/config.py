@@ -113,6 +113,7 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_PASSWORD": None,  # generated and printed once when not set
     # Portal
     "PORTAL_NAME": "Firstfix",
+    "LANGUAGE": "en",  # the language pages and mail are written in (<html lang>)
     "TIMEZONE": "UTC",
     # Base of the links in mails (no request to ask); unset, it follows where `make run`
     # serves: http://$HOST:$PORT, or http://127.0.0.1:5000.

@@ -24,7 +24,22 @@ def sanitised(html: str | None) -> Markup:
     return markdown.safe(html or "")
 
 
+def page_language() -> str:
+    """The language the page is written in, for <html lang>: the signed-in person's choice
+    where the portal speaks it, else the portal's language (LANGUAGE, English by default)."""
+    from flask import current_app, has_request_context
+    from flask_login import current_user
+
+    from portal.accounts.models import LANGUAGES
+
+    chosen = getattr(current_user, "language", "") if has_request_context() else ""
+    if chosen and chosen in LANGUAGES:
+        return chosen
+    return current_app.config.get("LANGUAGE") or "en"
+
+
 def register(app: Flask) -> None:
+    app.add_template_global(page_language, "page_language")
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(sanitised, "sanitised")
     navigation.register(app)

@@ -162,6 +162,7 @@ class TimezoneForm(FlaskForm):
 
 class HolidayForm(FlaskForm):
     day = DateField("Date", validators=[InputRequired()])
+    name = StringField("Name (optional)", validators=[Optional(), Length(max=100)])
     submit = SubmitField("Add holiday")
 
 

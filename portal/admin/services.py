@@ -310,6 +310,22 @@ def time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+@lru_cache(maxsize=1)
+def current_time_zones() -> tuple[str, ...]:
+    """The zones to offer, sorted: the time-zone database's own list of zones in use per
+    country (zone.tab, shipped with tzdata), plus UTC; the deprecated aliases it still
+    carries for old data ("US/Eastern", "Asia/Calcutta", "GB") are left out."""
+    from importlib.resources import files
+
+    text = (files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
+    zones = {
+        line.split("\t")[2]
+        for line in text.splitlines()
+        if line and not line.startswith("#") and line.count("\t") >= 2
+    }
+    return tuple(sorted((zones | {"UTC"}) & time_zones()))
+
+
 def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
@@ -397,22 +413,41 @@ def _date(value: date | str | None) -> date:
         raise AdminError(f"A holiday must be a date like 2026-12-24, got “{value}”.") from None
 
 
+HOLIDAY_NAME_MAX = 100
+
+
 def holiday_list() -> list[date]:
     return sorted(date.fromisoformat(d) for d in settings.get("holidays"))
 
 
-def _store_holidays(actor: User, days: Iterable[date], action: str, detail: str) -> None:
-    settings.put("holidays", sorted({d.isoformat() for d in days}))
+def holiday_rows() -> list[tuple[date, str]]:
+    """Each holiday with its name ("" when it was added without one), earliest first."""
+    names = settings.get("holiday_names")
+    return [(day, names.get(day.isoformat(), "")) for day in holiday_list()]
+
+
+def _store_holidays(
+    actor: User, days: Iterable[date], action: str, detail: str, names: Mapping[date, str]
+) -> None:
+    """Store the days and their names (a name is kept only while its day is a holiday)."""
+    kept = sorted({d.isoformat() for d in days})
+    known = {**settings.get("holiday_names"), **{d.isoformat(): n for d, n in names.items()}}
+    settings.put("holidays", kept)
+    settings.put("holiday_names", {d: known[d] for d in kept if known.get(d)})
     record(actor, action, "holidays", detail)
 
 
-def add_holiday(actor: User, day: date | str) -> bool:
-    """Add a day the desk is closed; False when it is already a holiday."""
+def add_holiday(actor: User, day: date | str, name: str = "") -> bool:
+    """Add a day the desk is closed, with an optional name; False when it is already one."""
     day = _date(day)
+    name = " ".join((name or "").split())
+    if len(name) > HOLIDAY_NAME_MAX:
+        raise AdminError(f"A holiday's name has at most {HOLIDAY_NAME_MAX} characters.")
     current = holiday_list()
     if day in current:
         return False
-    _store_holidays(actor, [*current, day], "holiday.add", f"none -> {day.isoformat()}")
+    label = f"{day.isoformat()} {name}".strip()
+    _store_holidays(actor, [*current, day], "holiday.add", f"none -> {label}", {day: name})
     return True
 
 
@@ -423,15 +458,15 @@ def remove_holiday(actor: User, day: date | str) -> bool:
     if day not in current:
         return False
     rest = [d for d in current if d != day]
-    _store_holidays(actor, rest, "holiday.remove", f"{day.isoformat()} -> none")
+    _store_holidays(actor, rest, "holiday.remove", f"{day.isoformat()} -> none", {})
     return True
 
 
 def import_public_holidays(
     actor: User, country: str, year: int | str, subdivision: str = ""
 ) -> list[date]:
-    """Merge a country's (or region's) public holidays for a year into the list; returns the
-    dates that were new."""
+    """Merge a country's (or region's) public holidays for a year into the list, each with
+    its name (in English); returns the dates that were new."""
     country = (country or "").strip().upper()
     subdivision = (subdivision or "").strip().upper()
     try:
@@ -443,7 +478,9 @@ def import_public_holidays(
     if not re.fullmatch(r"[A-Z]{2,3}", country):
         raise AdminError("Give the country as its ISO code, like DE, FR or US.")
     try:
-        found = public_holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+        found = public_holidays.country_holidays(
+            country, subdiv=subdivision or None, years=year, language="en_US"
+        )
     except NotImplementedError:
         where = f"{country}-{subdivision}" if subdivision else country
         raise AdminError(f"No public holidays are known for “{where}”.") from None
@@ -456,6 +493,7 @@ def import_public_holidays(
             [*current, *added],
             "holiday.import",
             f"{where} {year}: none -> {', '.join(d.isoformat() for d in added)}",
+            {day: str(found.get(day) or "")[:HOLIDAY_NAME_MAX] for day in added},
         )
     return added
 

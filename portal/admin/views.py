@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from portal import access, settings
 from portal.accounts.models import ROLES, User
 from portal.admin import services
+from portal.admin.actions import action_label
 from portal.admin.forms import (
     ButtonForm,
     CategoryForm,
@@ -46,10 +47,20 @@ from portal.incidents.priority import LEVELS, PRIORITIES
 from portal.search.models import SynonymGroup
 from portal.timeutil import utcnow
 
+
+def localnow():
+    """Now in the portal's time zone (the year an admin means by "this year")."""
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo(settings.get("timezone")))
+
+
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 AUDIT_PER_PAGE = 50
 USERS_PER_PAGE = 50
+
+bp.add_app_template_filter(action_label, "action_label")
 
 
 @bp.before_request
@@ -269,13 +280,18 @@ def _calendar_page(**forms: Any) -> str:
     zone_form = forms.setdefault("zone_form", TimezoneForm(formdata=None))
     if zone_form.timezone.data is None:
         zone_form.timezone.data = settings.get("timezone")
-    zone_form.timezone.choices = choices((z, z) for z in sorted(services.time_zones()))
+    zones = services.current_time_zones()
+    chosen = zone_form.timezone.data
+    if chosen and chosen not in zones and chosen in services.time_zones():
+        zones = tuple(sorted((*zones, chosen)))  # an alias chosen before stays selectable
+    zone_form.timezone.choices = choices((z, z.replace("_", " ")) for z in zones)
     forms.setdefault("holiday_form", HolidayForm(formdata=None))
     if "import_form" not in forms:
-        forms["import_form"] = HolidayImportForm(formdata=None, year=utcnow().year + 1)
+        this_year = localnow().year
+        forms["import_form"] = HolidayImportForm(formdata=None, year=this_year)
     return render_template(
         "admin/calendar.html",
-        holidays=services.holiday_list(),
+        holidays=services.holiday_rows(),
         button=ButtonForm(formdata=None),
         **forms,
     )
@@ -321,7 +337,7 @@ def add_holiday():
     form = HolidayForm()
     return _submit(
         form,
-        lambda: services.add_holiday(current_user, form.day.data),
+        lambda: services.add_holiday(current_user, form.day.data, form.name.data or ""),
         lambda: _calendar_page(holiday_form=form),
         lambda added: "Holiday added." if added else "That day is already a holiday.",
         url_for(".calendar"),

@@ -61,4 +61,4 @@ def test_the_admin_audit_page_shows_the_address(client, auth, make_user):
         environ_base={"REMOTE_ADDR": "127.0.5.7"},
     )
     page = client.get("/admin/audit").data.decode()
-    assert "<code>signin.success</code>" in page and "127.0.5.7" in page
+    assert ">Signed in</td>" in page and "127.0.5.7" in page

@@ -3,6 +3,7 @@ round-trips through its page, is audited, and bad input changes nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -416,3 +417,63 @@ def test_the_pages_own_forms_save_unchanged_settings(admin_client, audit_log):
     ):
         assert submit(admin_client, page, action).status_code == 302, action
     assert audit_log() == []
+
+
+# -- holidays with names, this year, current zones (issue 13 item 9) ------------------------
+
+
+def test_imported_holidays_carry_their_names(admin_client, audit_log):
+    admin_client.post("/admin/calendar/holidays/import", data={"country": "DE", "year": "2026"})
+    db.session.rollback()
+    names = dict(services.holiday_rows())
+    assert names[date(2026, 12, 25)] == "Christmas Day"
+    assert names[date(2026, 10, 3)] == "German Unity Day"
+    page = admin_client.get("/admin/calendar").data.decode()
+    assert "<td>Christmas Day</td>" in page
+    assert 'aria-label="Remove 2026-12-25 Christmas Day"' in page
+
+
+def test_a_holiday_added_by_hand_keeps_its_name_until_removed(admin_client, audit_log):
+    admin_client.post(
+        "/admin/calendar/holidays", data={"day": "2026-08-14", "name": "  Company   day out "}
+    )
+    db.session.rollback()
+    assert services.holiday_rows() == [(date(2026, 8, 14), "Company day out")]
+    assert audit_log()[-1] == ("holiday.add", "holidays", "none -> 2026-08-14 Company day out")
+    admin_client.post("/admin/calendar/holidays/remove", data={"day": "2026-08-14"})
+    db.session.rollback()
+    assert settings.get("holiday_names") == {}
+    admin_client.post("/admin/calendar/holidays", data={"day": "2026-08-14"})
+    db.session.rollback()
+    assert services.holiday_rows() == [(date(2026, 8, 14), "")]
+
+
+def test_the_import_offers_the_current_year(admin_client, monkeypatch):
+    from portal.admin import views
+
+    monkeypatch.setattr(views, "utcnow", lambda: datetime(2027, 12, 31, 23, 30, tzinfo=UTC))
+    page = admin_client.get("/admin/calendar").data.decode()
+    assert 'name="year" type="number" value="2027"' in page or 'value="2027"' in page
+    settings.put("timezone", "Europe/Berlin")  # already 2028 there
+    db.session.commit()
+    page = admin_client.get("/admin/calendar").data.decode()
+    assert re.search(r'id="year"[^>]*value="2028"|value="2028"[^>]*id="year"', page)
+
+
+def test_the_zone_list_offers_current_zones_not_old_aliases(admin_client):
+    page = admin_client.get("/admin/calendar").data.decode()
+    offered = re.findall(r'<option[^>]*value="([^"]+)"', page)
+    for zone in ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Europe/Kyiv", "UTC"):
+        assert zone in offered
+    for alias in ("US/Eastern", "Asia/Calcutta", "GB", "Europe/Kiev", "Etc/GMT+5", "EST5EDT"):
+        assert alias not in offered
+    assert ">America/New York</option>" in page  # read as words
+
+
+def test_an_alias_chosen_earlier_stays_selected(admin_client, admin):
+    settings.put("timezone", "Asia/Calcutta")
+    db.session.commit()
+    page = admin_client.get("/admin/calendar").data.decode()
+    assert re.search(
+        r'<option selected value="Asia/Calcutta"|<option value="Asia/Calcutta" selected', page
+    )

@@ -1,14 +1,17 @@
 """Every page, for each role, at desk and phone width, with and without JavaScript.
 
 Each visit checks what a person would notice first: the page does not scroll sideways,
-every text box on a phone is wide enough to type in (at least 200 px), and the page
-answers without a server error. Screenshots of the pages people use most are kept.
+every text box on a phone is wide enough to type in (at least 200 px), the page answers
+without a server error, and axe-core (Deque's rules for WCAG 2.2 A/AA and best practice)
+finds no serious or critical violation. Screenshots of the pages people use most are kept.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -97,6 +100,42 @@ SHOTS = {
     ("editor", "/reports/time-to-resolve"): "report-time-to-resolve",
 }
 
+# axe-core from npm (tests/browser/axe; `make test` runs `npm ci` there). It is evaluated
+# through the DevTools protocol, so it runs with the page's JavaScript switched off too.
+AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa',
+                                   'best-practice']},
+    resultTypes: ['violations'],
+  });
+  return result.violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+                count: v.nodes.length}));
+}"""
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """The axe-core script; skipped with the reason where it is not installed, a failure
+    under CI (CI=true), which must measure every page."""
+    if not AXE_JS.is_file():
+        reason = f"axe-core is not installed in {AXE_JS.parent.parent.parent} (run `make browser`)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the accessibility checks, but {reason}")
+        pytest.skip(reason)
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def axe_violations(page, source: str) -> list[dict]:
+    """The serious and critical axe-core violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(source)
+    return page.evaluate(AXE_RUN)
+
+
 # Measured in the page: sideways scroll, and text boxes narrower than a thumb can use.
 MEASURE = """() => {
   const doc = document.scrollingElement;
@@ -151,16 +190,34 @@ def seeded(live_portal) -> dict[str, str]:
     return {"ref": ref}
 
 
-def _context(browser, live_portal, viewport: dict, js: bool, state=None):
+def _context(browser, live_portal, viewport: dict, js: bool, state=None, axe: bool = False):
+    """A browser profile at that width; without JavaScript the page's own scripts never run.
+    With `axe` the no-JavaScript profile refuses every page script by a Content-Security-
+    Policy (script-src 'none') instead of switching JavaScript off, which would also stop
+    axe-core (its promises never settle); the page renders and behaves the same, as the
+    portal has no <noscript> content."""
     ctx = browser.new_context(
         base_url=live_portal.url,
         viewport=viewport,
         is_mobile=viewport is PHONE,
-        java_script_enabled=js,
+        java_script_enabled=js or axe,
         storage_state=state,
     )
     ctx.set_default_timeout(10_000)
+    if axe and not js:
+        ctx.route("**/*", _refuse_page_scripts)
     return ctx
+
+
+def _refuse_page_scripts(route) -> None:
+    if route.request.resource_type != "document":
+        route.continue_()
+        return
+    response = route.fetch()
+    headers = dict(response.headers)
+    policy = headers.get("content-security-policy", "")
+    headers["content-security-policy"] = ", ".join(filter(None, [policy, "script-src 'none'"]))
+    route.fulfill(response=response, headers=headers)
 
 
 def _sign_in_state(browser, live_portal, email: str):
@@ -178,13 +235,13 @@ def _sign_in_state(browser, live_portal, email: str):
 
 
 @pytest.mark.parametrize("role", list(PAGES))
-def test_every_page_fits_and_is_usable(role, browser, live_portal, seeded):
+def test_every_page_fits_and_is_usable(role, browser, live_portal, seeded, axe_source):
     state = _sign_in_state(browser, live_portal, EMAILS[role]) if role in EMAILS else None
     problems: list[str] = []
     server_errors: list[str] = []
     for viewport in (DESK, PHONE):
         for js in (True, False):
-            ctx = _context(browser, live_portal, viewport, js, state)
+            ctx = _context(browser, live_portal, viewport, js, state, axe=True)
             page = ctx.new_page()
             page.on(
                 "response",
@@ -204,6 +261,11 @@ def test_every_page_fits_and_is_usable(role, browser, live_portal, seeded):
                     narrow = [b for b in found["boxes"] if b["width"] < 200]
                     if narrow:
                         problems.append(f"{visit}: text boxes under 200 px: {narrow}")
+                for v in axe_violations(page, axe_source):
+                    problems.append(
+                        f"{visit}: axe {v['impact']} {v['id']} ({v['help']}) on {v['count']} "
+                        f"element(s): {'; '.join(v['nodes'])}"
+                    )
                 name = SHOTS.get((role, template))
                 if name and js:
                     suffix = "phone" if viewport is PHONE else "desk"
@@ -211,3 +273,17 @@ def test_every_page_fits_and_is_usable(role, browser, live_portal, seeded):
             ctx.close()
     assert not server_errors, f"server errors: {server_errors}; logged: {live_portal.exceptions}"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_axe_reports_a_violation_it_is_shown(js, browser, live_portal, axe_source):
+    """The check above can fail: a button without a name (critical) is found, with the
+    page's scripts on and refused alike."""
+    ctx = _context(browser, live_portal, PHONE, js, axe=True)
+    page = ctx.new_page()
+    page.goto("/")
+    assert axe_violations(page, axe_source) == []
+    page.evaluate("() => document.querySelector('main').append(document.createElement('button'))")
+    found = axe_violations(page, axe_source)
+    ctx.close()
+    assert [(v["id"], v["impact"]) for v in found] == [("button-name", "critical")]
