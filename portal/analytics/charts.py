@@ -12,6 +12,7 @@ the values are printed on the chart or tabled beside it.
 from __future__ import annotations
 
 import base64
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,6 +76,49 @@ def _chart(kind, title: str, **config):
     return chart
 
 
+def _int_axis(most: float | None) -> dict:
+    """A count axis in whole numbers from 0 (pygal would draw 0 to 1 in steps of 0.1 for a
+    handful of incidents): at most eight steps of 1, 2 or 5 times a power of ten."""
+    most = max(1, math.ceil(most or 0))
+    step = _step(most, 8)
+    top = math.ceil(most / step) * step
+    return {
+        "range": (0, top),
+        "y_labels": list(range(0, top + 1, step)),
+        "value_formatter": lambda v: f"{v:,.0f}",
+    }
+
+
+def _render(chart) -> bytes:
+    """The chart's SVG. pygal fails on fixed axis labels with no series at all (it then
+    draws "No data"), so an empty chart goes without them."""
+    if not chart.raw_series:
+        chart.y_labels = None
+    return chart.render()
+
+
+def _step(most: float, steps: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50... that covers `most` in `steps` steps."""
+    power = 1
+    while True:
+        for factor in (1, 2, 5):
+            if most <= steps * power * factor:
+                return power * factor
+        power *= 10
+
+
+def _hours_axis(most: float | None) -> dict:
+    """A time axis in whole hours, values written in hours and minutes as the table does."""
+    most = max(1, math.ceil(most or 0))
+    step = _step(most, 8)
+    top = math.ceil(most / step) * step
+    return {
+        "range": (0, top),
+        "y_labels": list(range(0, top + 1, step)),
+        "value_formatter": reports.hours_minutes,
+    }
+
+
 def _pct(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
@@ -105,22 +149,25 @@ def draw_self_service(data: dict, period: Period) -> bytes:
         pygal.Line,
         "Self-service rate (%, left) and search sessions (right)",
         range=(0, 100),
-        secondary_range=(0, max(10, most)),
+        secondary_range=(0, _int_axis(most)["range"][1]),
         **_time_axis(period, labels),
     )
     chart.x_labels = labels
     chart.add("Self-service rate %", [_pct(row["rate"]) for row in data["series"]])
     chart.add("Search sessions", [row["sessions"] for row in data["series"]], secondary=True)
-    return chart.render()
+    return _render(chart)
 
 
 def _bars(rows: list[dict], key: str, series: dict[str, str], title: str) -> bytes:
     rows = rows[:TOP_BARS][::-1]  # horizontal bars draw bottom-up: biggest at the top
-    chart = _chart(pygal.HorizontalBar, title, height=max(260, 60 + 32 * len(rows)))
+    most = max((row[column] or 0 for row in rows for column in series), default=0)
+    chart = _chart(
+        pygal.HorizontalBar, title, height=max(260, 60 + 32 * len(rows)), **_int_axis(most)
+    )
     chart.x_labels = [_short(str(row[key])) for row in rows]
     for column, name in series.items():
         chart.add(name, [row[column] for row in rows])
-    return chart.render()
+    return _render(chart)
 
 
 def draw_top_searches(table: Table, period: Period) -> bytes:
@@ -152,12 +199,18 @@ def draw_categories(table: Table, period: Period) -> bytes:
         name = row["category"] if row["category"] in top else OTHER
         counts[name][row["bucket"]] = counts[name].get(row["bucket"], 0) + row["incidents"]
     labels = [period.label(b) for b in buckets]
-    chart = _chart(pygal.StackedBar, "Incidents raised by category", **_time_axis(period, labels))
+    most = max((sum(counts[n].get(b, 0) for n in counts) for b in buckets), default=0)
+    chart = _chart(
+        pygal.StackedBar,
+        "Incidents raised by category",
+        **_time_axis(period, labels),
+        **_int_axis(most),
+    )
     chart.x_labels = labels
     for name in [*top, OTHER]:
         if counts[name] or name != OTHER:
             chart.add(name, [counts[name].get(b, 0) for b in buckets])
-    return chart.render()
+    return _render(chart)
 
 
 def draw_sla(table: Table, period: Period) -> bytes:
@@ -165,24 +218,30 @@ def draw_sla(table: Table, period: Period) -> bytes:
     chart.x_labels = [row["priority"] for row in table.rows]
     chart.add("First response met", [_pct(row["response_rate"]) for row in table.rows])
     chart.add("Resolution met", [_pct(row["resolution_rate"]) for row in table.rows])
-    return chart.render()
+    return _render(chart)
 
 
 def draw_time_to_resolve(table: Table, period: Period) -> bytes:
-    chart = _chart(pygal.Bar, "Time to resolve per priority (hours)", print_values=True)
+    most = max(
+        (row[k] or 0 for row in table.rows for k in ("mean_hours", "median_hours")), default=0
+    )
+    chart = _chart(
+        pygal.Bar, "Time to resolve per priority", print_values=True, **_hours_axis(most)
+    )
     chart.x_labels = [row["priority"] for row in table.rows]
     chart.add("Mean", [row["mean_hours"] for row in table.rows])
     chart.add("Median", [row["median_hours"] for row in table.rows])
-    return chart.render()
+    return _render(chart)
 
 
 def draw_backlog(table: Table, period: Period) -> bytes:
     rows = [row for row in table.rows if row["status"] != "All open"]
-    chart = _chart(pygal.StackedBar, "Open incidents by status and age")
+    most = max((row["total"] for row in rows), default=0)
+    chart = _chart(pygal.StackedBar, "Open incidents by status and age", **_int_axis(most))
     chart.x_labels = [row["status"] for row in rows]
     for key, label, _ in reports.AGES:
         chart.add(label, [row[key] for row in rows])
-    return chart.render()
+    return _render(chart)
 
 
 def draw_link_rate(data: dict, period: Period) -> bytes:
@@ -195,20 +254,22 @@ def draw_link_rate(data: dict, period: Period) -> bytes:
     )
     chart.x_labels = labels
     chart.add("Link rate %", [_pct(row["link_rate"]) for row in data["series"]])
-    return chart.render()
+    return _render(chart)
 
 
 def draw_new_known(data: dict, period: Period) -> bytes:
     labels = [row["label"] for row in data["series"]]
+    most = max((row["resolved"] for row in data["series"]), default=0)
     chart = _chart(
         pygal.StackedBar,
         "Resolved incidents: new, known or no article",
         **_time_axis(period, labels),
+        **_int_axis(most),
     )
     chart.x_labels = labels
     for key, name in (("new", "New article"), ("known", "Known article"), ("none", "No article")):
         chart.add(name, [row[key] for row in data["series"]])
-    return chart.render()
+    return _render(chart)
 
 
 def draw_gaps(found: list[gaps.Gap], period: Period) -> bytes:

@@ -153,15 +153,82 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
 class Column:
     key: str
     heading: str
-    kind: str = "text"  # text | int | pct (a share 0..1) | hours | link (row[key + "_url"])
+    # text | int | pct (a share 0..1) | hours (shown as hours and minutes, CSV in decimal
+    # hours) | link (row[key + "_url"])
+    kind: str = "text"
 
 
 @dataclass
 class Table:
+    """A report's table. `counts` names the columns that say whether a time row has anything
+    in it: on the page, runs of rows where all are zero read as one line (CSV keeps them all,
+    a spreadsheet wants every day)."""
+
     name: str
     title: str
     columns: list[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    counts: tuple[str, ...] = ()
+    empty_text: str = "nothing"
+
+    def shown_rows(self) -> list[dict[str, Any]]:
+        """The rows for the page: each run of empty time rows collapsed into one line."""
+        if not self.counts:
+            return self.rows
+        return collapse_empty(self.rows, self.counts, self.empty_text)
+
+
+def collapse_empty(
+    rows: list[dict[str, Any]], counts: tuple[str, ...], empty_text: str = "nothing"
+) -> list[dict[str, Any]]:
+    """Rows of a time series with each run of all-zero rows made one row holding `gap`:
+    "01 Nov – 09 Nov (9 days): nothing". A single empty row stays as it is."""
+    out: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            first, last = run[0], run[-1]
+            span = f"{first.get('label', first['bucket'])} – {last.get('label', last['bucket'])}"
+            out.append(
+                {
+                    "bucket": first["bucket"],
+                    "gap": f"{span} ({len(run)} {_unit(first, len(run))}): {empty_text}",
+                }
+            )
+        run.clear()
+
+    for row in rows:
+        if all(not row.get(key) for key in counts):
+            run.append(row)
+        else:
+            flush()
+            out.append(row)
+    flush()
+    return out
+
+
+def _unit(row: dict[str, Any], n: int) -> str:
+    label = str(row.get("label", ""))
+    unit = "month" if len(label) == 8 and label[3] == " " and label[4:].isdigit() else "day"
+    if label.startswith("wk "):
+        unit = "week"
+    return unit if n == 1 else unit + "s"
+
+
+def hours_minutes(hours: float | None) -> str:
+    """A duration in hours as people say it: "45 min", "3 h 25 min", "26 h"; "–" for none.
+
+    The one way report pages, charts and figures write a time, so they always agree."""
+    if hours is None:
+        return "–"
+    minutes = round(float(hours) * 60)
+    h, m = divmod(minutes, 60)
+    if h == 0:
+        return f"{m} min"
+    return f"{h} h" if m == 0 else f"{h} h {m:02d} min"
 
 
 def rate(part: int | None, whole: int | None) -> float | None:
@@ -342,6 +409,8 @@ def self_service_table(data: dict[str, Any]) -> Table:
             Column("rate", "Self-service rate", "pct"),
         ],
         data["series"],
+        counts=("sessions", "by_mail"),
+        empty_text="no search sessions",
     )
 
 
@@ -546,10 +615,12 @@ def categories_over_time(period: Period) -> Table:
 # -- SLA -------------------------------------------------------------------------------
 
 SLA_DEFINITION = (
-    "Incidents raised in the range. First response met: first_response_at ≤ response_due_at; "
-    "resolution met: resolved_at ≤ resolution_due_at (due times follow the priority's policy, "
-    "business hours and pauses). Missed: done late, or not done and already past due. "
-    "Pending: not done and not yet due (or paused). Compliance = met ÷ (met + missed)."
+    "Incidents raised in the range. First response met: the service desk first answered "
+    "(a public reply or starting work) by the time the priority's policy allows; resolution "
+    "met: resolved by its due time. Due times count business hours only and stand still "
+    "while the incident waits on the requester. Missed: done late, or not done and already "
+    "past due. Pending: not done and not yet due (or paused). Compliance = met ÷ (met + "
+    "missed)."
 )
 
 
@@ -618,9 +689,10 @@ def _sla_row(priority: str, values: tuple) -> dict[str, Any]:
 # -- time to resolve -------------------------------------------------------------------
 
 RESOLVE_DEFINITION = (
-    "Incidents resolved in the range; time to resolve = resolved_at − created_at in wall-clock "
-    "hours (nights, weekends and waits included). Median: the middle value (the mean of the two "
-    "middle values for an even count), computed by the database."
+    "Incidents resolved in the range; time to resolve = from the moment it was raised to the "
+    "moment it was resolved, on the clock (nights, weekends and waits included), in hours and "
+    "minutes. Median: the middle value (the mean of the two middle values for an even count), "
+    "computed by the database."
 )
 
 
@@ -715,15 +787,15 @@ def time_to_resolve(period: Period) -> Table:
         [
             Column("priority", "Priority"),
             Column("resolved", "Resolved", "int"),
-            Column("mean_hours", "Mean (hours)", "hours"),
-            Column("median_hours", "Median (hours)", "hours"),
+            Column("mean_hours", "Mean time", "hours"),
+            Column("median_hours", "Median time", "hours"),
         ],
         rows,
     )
 
 
 def _hours(value) -> float | None:
-    return None if value is None else round(float(value), 2)
+    return None if value is None else round(float(value), 4)
 
 
 # -- backlog ---------------------------------------------------------------------------
@@ -835,6 +907,8 @@ def resolution_links_table(data: dict[str, Any]) -> Table:
             Column("none", "No article", "int"),
         ],
         data["series"],
+        counts=("resolved",),
+        empty_text="nothing resolved",
     )
 
 

@@ -48,6 +48,10 @@ def _nav() -> dict:
     return {"report_pages": PAGES}
 
 
+# The one way report templates write a time (a filter, so imported macros see it too).
+bp.add_app_template_filter(reports.hours_minutes, "hours_minutes")
+
+
 # -- the shared page machinery ---------------------------------------------------------
 
 
@@ -100,7 +104,8 @@ def _csv(table: Table, period: Period) -> Response:
     """One table as a CSV download (shares as fractions 0..1, hours as decimals)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([column.heading for column in table.columns])
+    # A time is written in decimal hours, which a spreadsheet can add up; the heading says so.
+    writer.writerow([c.heading + (" (hours)" if c.kind == "hours" else "") for c in table.columns])
     for row in table.rows:
         writer.writerow([_cell(row.get(c.key), c.kind) for c in table.columns])
     filename = f"firstfix-{table.name}-{period.start}-to-{period.end}.csv"
@@ -162,8 +167,8 @@ def overview():
                 sla_all["response_rate"],
                 "pct",
                 f"{sla_all['response_met']} met, {sla_all['response_missed']} missed",
-                "Incidents raised in the range with first_response_at ≤ response_due_at, over "
-                "those met or missed.",
+                "Incidents raised in the range whose first answer from the service desk came by "
+                "its due time, over those met or missed.",
                 "reports.sla",
             ),
             _figure(
@@ -172,7 +177,7 @@ def overview():
                 sla_all["resolution_rate"],
                 "pct",
                 f"{sla_all['resolution_met']} met, {sla_all['resolution_missed']} missed",
-                "Incidents raised in the range with resolved_at ≤ resolution_due_at, over those "
+                "Incidents raised in the range that were resolved by their due time, over those "
                 "met or missed.",
                 "reports.sla",
             ),
@@ -182,7 +187,7 @@ def overview():
                 resolve_all["median_hours"],
                 "hours",
                 f"mean {_hours(resolve_all['mean_hours'])} over {resolve_all['resolved']}",
-                "Wall-clock hours from raised to resolved, for incidents resolved in the range.",
+                "Time on the clock from raised to resolved, for incidents resolved in the range.",
                 "reports.resolution",
             ),
             _figure(
@@ -236,7 +241,7 @@ def _pct(value: float | None) -> str:
 
 
 def _hours(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} h"
+    return reports.hours_minutes(value)
 
 
 def _figure(

@@ -171,7 +171,9 @@ def triage(
 ) -> None:
     """Set category, subcategory, impact and urgency; priority and due times follow."""
     cat = _category(category) if category else None
-    sub = _category(subcategory, cat) if (subcategory and cat) else None
+    sub = _subcategory_of(cat, subcategory) if subcategory else None
+    if sub is not None and cat is None:  # a subcategory names its category
+        cat = sub.parent
     changes = {
         "category": (incident.category, cat),
         "subcategory": (incident.subcategory, sub),
@@ -197,6 +199,26 @@ def triage(
         incident.priority = new_priority
         recompute_sla(incident)
         mail.priority_raised(incident, old_priority, agent)
+
+
+def _subcategory_of(category: Category | None, slug: str) -> Category:
+    """The subcategory, which must belong to the category chosen with it (if one was)."""
+    if category is not None:
+        own = category.children
+        named = [c for c in own if c.slug == slug or c.name.lower() == slug.lower()]
+        if named:
+            return named[0]
+    found = db.session.scalars(
+        select(Category).where(Category.slug == slug, Category.parent_id.is_not(None))
+    ).first()
+    if found is None:
+        raise IncidentError(f"unknown subcategory '{slug}'", "subcategory")
+    if category is not None and found.parent_id != category.id:
+        raise IncidentError(
+            f"{found.name} is not a subcategory of {category.name}; choose one of its own",
+            "subcategory",
+        )
+    return found
 
 
 def assign(incident: Incident, assignee: User | None, actor: User) -> None:

@@ -17,8 +17,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
-from portal import access, search
+from portal import access, search, settings
 from portal.accounts.models import User, UserRole
 from portal.analytics import events
 from portal.articles.models import Article, Category
@@ -41,6 +42,7 @@ from portal.incidents.models import (
     Attachment,
     Incident,
 )
+from portal.incidents.priority import LEVELS, matrix_to_json
 from portal.incidents.services import REASON_MAX
 from portal.incidents.similar import similar_open
 from portal.incidents.workflow import targets
@@ -360,10 +362,15 @@ def _staff_context(incident: Incident) -> dict:
     categories = db.session.scalars(select(Category).order_by(Category.name)).all()
     tops = [c for c in categories if c.parent_id is None]
     triage.category.choices = choices([("", "(none)")] + [(c.slug, c.name) for c in tops])
-    triage.subcategory.choices = choices(
-        [("", "(none)")]
-        + [(c.slug, f"{c.parent.name} › {c.name}") for c in categories if c.parent_id]
-    )
+    # Grouped under their category (optgroups), so the list reads without JavaScript too;
+    # portal.js shows only the chosen category's group.
+    subs = sorted((c for c in categories if c.parent_id), key=lambda c: (c.parent.name, c.name))
+    triage.subcategory.choices = [SelectChoice("", "(none)")] + [
+        SelectChoice(
+            c.slug, c.name, render_kw={"data-parent": c.parent.slug}, optgroup=c.parent.name
+        )
+        for c in subs
+    ]
     triage.category.data = incident.category.slug if incident.category else ""
     triage.subcategory.data = incident.subcategory.slug if incident.subcategory else ""
     triage.impact.data, triage.urgency.data = incident.impact, incident.urgency
@@ -384,7 +391,15 @@ def _staff_context(incident: Incident) -> dict:
         "suggested": [h for h in suggested if h.article_id not in linked],
         "sla": services.sla_status(incident),
         "tried": tried.scope(incident.search_context, incident.title, incident.description_md),
+        "matrix": priority_matrix(),
+        "matrix_levels": LEVELS,
     }
+
+
+def priority_matrix() -> dict[str, dict[str, str]]:
+    """The matrix as {impact: {urgency: priority}}: shown on the page and read by portal.js
+    to preview the priority before saving (the server computes it again on save)."""
+    return matrix_to_json(settings.matrix())
 
 
 def _back(incident: Incident):

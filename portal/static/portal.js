@@ -7,7 +7,48 @@
     document.querySelectorAll("[data-live-known]").forEach(setupKnown);
     document.querySelectorAll("form[data-drop-files]").forEach(setupDropFiles);
     document.querySelectorAll("table[data-live-queue]").forEach(setupLiveQueue);
+    document.querySelectorAll("form.triage[data-matrix]").forEach(setupTriage);
   });
+
+  // Triage: the subcategory list holds only the chosen category's subcategories, and the
+  // priority the matrix gives shows before saving (the matrix is the page's, the server
+  // computes it again on save). Without this script: grouped options and the matrix table.
+  function setupTriage(form) {
+    var category = form.querySelector("select[name=category]");
+    var sub = form.querySelector("select[name=subcategory]");
+    var impact = form.querySelector("select[name=impact]");
+    var urgency = form.querySelector("select[name=urgency]");
+    var out = form.querySelector("output");
+    var matrix = JSON.parse(form.getAttribute("data-matrix"));
+    var now = out ? out.getAttribute("data-now") : "";
+    var all = sub ? Array.prototype.slice.call(sub.querySelectorAll("option[data-parent]")) : [];
+    function follow() {
+      if (!category || !sub) { return; }
+      var keep = sub.value;
+      var none = sub.querySelector("option[value='']");
+      sub.textContent = "";
+      if (none) { sub.appendChild(none); }
+      var mine = all.filter(function (o) { return o.getAttribute("data-parent") === category.value; });
+      mine.forEach(function (o) { sub.appendChild(o); });
+      sub.value = mine.some(function (o) { return o.value === keep; }) ? keep : "";
+      sub.disabled = mine.length === 0;
+    }
+    function preview() {
+      if (!out || !impact || !urgency) { return; }
+      var p = (matrix[impact.value] || {})[urgency.value] || "";
+      out.textContent = "";
+      var badge = document.createElement("span");
+      badge.className = "prio prio-" + p;
+      badge.textContent = p;
+      out.appendChild(badge);
+      var note = form.querySelector(".priority-note");
+      if (note) {
+        note.textContent = p === now ? "from impact and urgency" : "when you save (now " + now + ")";
+      }
+    }
+    if (category) { category.addEventListener("change", follow); follow(); }
+    [impact, urgency].forEach(function (s) { if (s) { s.addEventListener("change", preview); } });
+  }
 
   // The queue asks the server for its rows and counts every few seconds (same filters) and
   // swaps them in, keeping the boxes ticked; paused while the tab is hidden. Without this

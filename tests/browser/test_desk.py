@@ -142,3 +142,56 @@ def test_queue_and_agent_page_fit_the_screen(open_page, live_portal, width):
     agent.locator("table.queue").get_by_role("link", name=re.compile(r"^INC-")).first.click()
     no_sideways_scroll(agent)
     live_portal.shot(agent, f"desk-agent-incident-{width}")
+
+
+def test_triage_lists_the_chosen_categorys_subcategories_and_previews_the_priority(
+    open_page, live_portal
+):
+    ref = raise_one(live_portal, "Calendar will not sync on the phone", urgency="medium")
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto(f"/incidents/{ref}")
+    triage = agent.locator("form.triage")
+    sub = triage.get_by_label("Subcategory")
+    expect(sub).to_be_disabled()  # no category yet: nothing to choose from
+    triage.get_by_label("Category", exact=True).select_option(label="Email and calendar")
+    expect(sub).to_be_enabled()
+    names = sub.locator("option").all_inner_texts()
+    assert names == ["(none)", "Outlook"], names
+    sub.select_option(label="Outlook")
+    triage.get_by_label("Category", exact=True).select_option(label="Network and remote access")
+    expect(sub).to_have_value("")  # Outlook is not a Network subcategory
+    assert sub.locator("option").all_inner_texts() == ["(none)", "VPN"]
+    sub.select_option(label="VPN")
+
+    preview = triage.locator("output")
+    expect(preview).to_have_text("P3")
+    triage.get_by_label("Impact").select_option("high")
+    expect(preview).to_have_text("P2")
+    expect(triage.locator(".priority-note")).to_have_text("when you save (now P3)")
+    triage.get_by_label("Urgency").select_option("high")
+    expect(preview).to_have_text("P1")
+    live_portal.shot(agent, "desk-triage-preview")
+    triage.get_by_role("button", name="Save triage").click()
+    expect(agent.locator(".flash-success")).to_have_text("Triage saved: priority P1.")
+    expect(agent.locator(".incident-head .prio")).to_have_text("P1")
+    expect(agent.locator(".incident-head")).to_contain_text("Network and remote access › VPN")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_report_reads_in_hours_and_minutes_at_both_widths(open_page, live_portal, width):
+    ref = raise_one(live_portal, f"Report sample at {width}")
+    with live_portal.app.app_context():
+        incident = services.get_by_ref(ref)
+        services.resolve(incident, find_user(AGENT_EMAIL), "Restarted the dock.")
+        db.session.commit()
+        db.session.remove()
+    agent = signed_in(open_page, AGENT_EMAIL, viewport={"width": width, "height": 900})
+    agent.goto("/reports/self-service")
+    expect(agent.locator("tr.gap").first).to_contain_text("no search sessions")
+    agent.goto("/reports/time-to-resolve")
+    table = agent.locator("section.report-table", has=agent.locator("#t-time-to-resolve"))
+    expect(table.locator("td.k-hours").first).to_have_text(
+        re.compile(r"^(–|\d+ min|\d+ h( \d\d min)?)$")
+    )
+    no_sideways_scroll(agent)
+    live_portal.shot(agent, f"desk-report-time-to-resolve-{width}")
