@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     },
     "autoclose_business_days": 5,
     "reopen_days": 14,
+    # Priority is triage: requesters see it on their incident only when admins say so.
+    "requesters_see_priority": False,
     "not_helpful_threshold": 0.5,
     "review_months": 12,
     "analytics_retention_days": 180,
@@ -96,3 +98,12 @@ def policies() -> dict[str, sla.PolicySpec]:
 
 def policy(priority: str) -> sla.Policy:
     return sla.policy_for(priority, calendar(), policies())
+
+
+def sla_terms(priority: str) -> sla.Terms:
+    """The SLA targets in force now for a priority, to snapshot on an incident as it is
+    raised or re-prioritised (sla.Terms says why)."""
+    cal = calendar()
+    return sla.Terms(
+        calendar=cal, policy=sla.policy_for(priority, cal, policies()), priority=priority
+    )

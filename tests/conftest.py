@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -121,10 +123,22 @@ def app(database_url, tmp_path, config_overrides) -> Iterator[Flask]:
     # their own mode (see portal.transactions).
     with app.app_context(), transactions.reading():
         _empty_tables()
+        before = set(threading.enumerate())
         yield app
+        _wait_for_threads_started_since(before)
         db.session.remove()
         app.extensions["search"].close()
         db.engine.dispose()
+
+
+def _wait_for_threads_started_since(before: set[threading.Thread], limit: float = 10) -> None:
+    """Let the portal's own short-lived threads (mail after commit, an index rebuild) end
+    before the engine is disposed: a connection checked in after that goes back to a pool
+    nobody closes, and PostgreSQL's driver warns about it in some later test."""
+    deadline = time.monotonic() + limit
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon or thread.name in ("mail-after-commit", "search-heal"):
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def _empty_tables() -> None:

@@ -618,9 +618,10 @@ SLA_DEFINITION = (
     "Incidents raised in the range. First response met: the service desk first answered "
     "(a public reply or starting work) by the time the priority's policy allows; resolution "
     "met: resolved by its due time. Due times count business hours only and stand still "
-    "while the incident waits on the requester. Missed: done late, or not done and already "
-    "past due. Pending: not done and not yet due (or paused). Compliance = met ÷ (met + "
-    "missed)."
+    "while the incident waits on the requester; they follow the policy, business hours and "
+    "holidays in force when the incident was raised or re-prioritised, not later edits. "
+    "Missed: done late, or not done and already past due. Pending: not done and not yet due "
+    "(or paused). Compliance = met ÷ (met + missed)."
 )
 
 

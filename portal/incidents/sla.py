@@ -126,6 +126,55 @@ def policy_for(
     )
 
 
+@dataclass(frozen=True)
+class Terms:
+    """The targets an incident is held to: the calendar and its priority's policy as they
+    stood when it was raised or re-prioritised. Stored on the incident (``to_json``), so a
+    later edit of a policy, the business hours or the holidays never moves an open
+    incident's due times or turns it breached; only incidents raised (or re-prioritised)
+    after the edit follow it."""
+
+    calendar: BusinessCalendar
+    policy: Policy
+    priority: str = ""
+
+    def to_json(self, since: date | None = None) -> dict:
+        """A JSON snapshot; with `since`, holidays before that local date are left out (the
+        clock never runs before the incident was raised)."""
+        cal = self.calendar
+        holidays = sorted(d for d in cal.holidays if since is None or d >= since)
+        return {
+            "priority": self.priority,
+            "response_seconds": self.policy.response.total_seconds(),
+            "resolution_seconds": self.policy.resolution.total_seconds(),
+            "around_the_clock": self.policy.around_the_clock,
+            "tz": cal.tz,
+            "days": sorted(cal.days),
+            "start": cal.start.isoformat(timespec="minutes"),
+            "end": cal.end.isoformat(timespec="minutes"),
+            "holidays": [d.isoformat() for d in holidays],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Terms:
+        """The terms back from a snapshot written by ``to_json``."""
+        return cls(
+            calendar=BusinessCalendar(
+                tz=data["tz"],
+                days=frozenset(int(d) for d in data["days"]),
+                start=time.fromisoformat(data["start"]),
+                end=time.fromisoformat(data["end"]),
+                holidays=frozenset(date.fromisoformat(d) for d in data["holidays"]),
+            ),
+            policy=Policy(
+                response=timedelta(seconds=float(data["response_seconds"])),
+                resolution=timedelta(seconds=float(data["resolution_seconds"])),
+                around_the_clock=bool(data["around_the_clock"]),
+            ),
+            priority=str(data.get("priority", "")),
+        )
+
+
 def add_business_time(start: datetime, duration: timedelta, calendar: BusinessCalendar) -> datetime:
     """The instant (UTC) when `duration` of business time has passed since `start`."""
     end = _consume(_business_hours(_utc(start, "start"), calendar), _nonnegative(duration))

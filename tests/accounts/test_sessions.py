@@ -178,13 +178,10 @@ def test_sign_ins_and_outs_from_many_browsers_at_once(app, make_user):
     import threading
 
     import requests
-    from werkzeug.serving import make_server
+
+    from tests.live import serve
 
     people = [(u.email, u.name) for u in (make_user() for _ in range(8))]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
     failures: list[str] = []
 
     def browse(person: tuple[str, str]) -> None:
@@ -210,15 +207,12 @@ def test_sign_ins_and_outs_from_many_browsers_at_once(app, make_user):
             if codes != [302, 200, 302, 302, 302]:
                 failures.append(f"{email}: {codes}")
 
-    threads = [threading.Thread(target=browse, args=(p,)) for p in people]
-    try:
+    with serve(app) as url:
+        threads = [threading.Thread(target=browse, args=(p,)) for p in people]
         for t in threads:
             t.start()
         for t in threads:
             t.join(60)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert failures == []
     db.session.rollback()
     assert db.session.scalar(select(func.count(UserSession.id))) == 0

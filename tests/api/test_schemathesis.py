@@ -7,22 +7,16 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal.accounts.services import create_token
 from portal.extensions import db
 from portal.incidents import services
+from tests.live import serve
 
 EXAMPLES = 10  # per operation and phase: enough to find the faults it found, in seconds
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
 
 
 @pytest.fixture
@@ -32,12 +26,8 @@ def config_overrides():
 
 @pytest.fixture
 def live(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -173,6 +173,8 @@ def live_portal(database_url, tmp_path_factory, live_config) -> Iterator[LivePor
         db.session.remove()
     port = int(live_config.get("LIVE_PORT", 0))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
+    server.daemon_threads = False  # server_close() waits for request threads (tests/live.py)
+    server.block_on_close = True
     thread = threading.Thread(target=server.serve_forever, name="live-portal", daemon=True)
     thread.start()
     shots = tmp_path_factory.mktemp("screenshots")
