@@ -1,5 +1,9 @@
-"""What an article must be before it is published: every required section written, and no
-placeholder left from a generated draft.
+"""The one validation of an article, whatever saves it: the web editor, `kb import`, the API
+and drafts made from incidents. Two levels: :func:`save_problems` is what any save needs (a
+draft may be unfinished), :func:`publish_problems_of` what publishing needs besides: a place
+in the category tree, every required section written, and no placeholder left from a
+generated draft. :func:`problems` is both, by the article's status, so nothing is saved or
+imported as published that the editor would refuse to publish.
 
 Drafts are generated from incidents (portal/incidents/services.py) and knowledge gaps
 (services.gap_body) with placeholder text where only an editor knows the answer. The
@@ -11,8 +15,18 @@ them; publishing by any path (the editor's form, the workflow, the API, an impor
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from portal.articles.models import STATUSES, VISIBILITIES
 from portal.articles.shape import sections, shape_problems
+
+if TYPE_CHECKING:
+    from portal.articles.services import ArticleData
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 120
+MAX_TITLE = 200
+MAX_NAME = 120
 
 # Placeholders the draft generators write; each tells the editor what to replace it with.
 SYMPTOMS_PLACEHOLDER = "Describe what people see (check before publishing)"
@@ -78,3 +92,53 @@ def publish_message(body_md: str) -> str | None:
     if not problems:
         return None
     return "Not ready to publish: " + "; ".join(problems) + "."
+
+
+def save_problems(data: ArticleData) -> list[str]:
+    """What stops an article from being saved at all, as "field: reason" sentences."""
+    found = []
+    if not SLUG_RE.match(data.slug or "") or len(data.slug) > MAX_SLUG:
+        found.append("slug: use lowercase letters, digits and single hyphens (at most 120)")
+    if not (data.title or "").strip():
+        found.append("title: required")
+    elif len(data.title) > MAX_TITLE:
+        found.append(f"title: at most {MAX_TITLE} characters")
+    if data.visibility not in VISIBILITIES:
+        found.append(f"visibility: must be one of {', '.join(VISIBILITIES)}")
+    if data.status not in STATUSES:
+        found.append(f"status: must be one of {', '.join(STATUSES)}")
+    if not (data.body_md or "").strip():
+        found.append("body: required")
+    if data.subcategory and not data.category:
+        found.append("subcategory: needs a category")
+    for name, value in (("category", data.category), ("subcategory", data.subcategory)):
+        if len(value or "") > MAX_NAME:
+            found.append(f"{name}: at most {MAX_NAME} characters")
+    return found
+
+
+def publish_problems_of(data: ArticleData) -> list[str]:
+    """What a whole article needs before readers may see it: a category (readers browse the
+    tree) and a body that passes :func:`publish_problems`."""
+    found = publish_problems(data.body_md)
+    if not (data.category or "").strip():
+        found.append("category: choose one before publishing")
+    return found
+
+
+def publish_message_for(data: ArticleData) -> str | None:
+    """One message for the person publishing this article, or None when it may be."""
+    problems = publish_problems_of(data)
+    if not problems:
+        return None
+    return "Not ready to publish: " + "; ".join(problems) + "."
+
+
+def problems(data: ArticleData) -> list[str]:
+    """Every reason this article cannot be saved with its status (editor, import, API)."""
+    found = save_problems(data)
+    if data.status == "published" and not found:
+        message = publish_message_for(data)
+        if message:
+            found.append(message)
+    return found

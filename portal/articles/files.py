@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,12 +12,19 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.articles.models import STATUSES, VISIBILITIES, Article
-from portal.articles.services import ArticleData, ArticleError, save_article, to_data
-from portal.articles.shape import shape_problems
+from portal.articles.services import (
+    ArticleData,
+    ArticleError,
+    normalise_body,
+    save_article,
+    to_data,
+)
 from portal.extensions import db
 
-REQUIRED = ("slug", "title", "summary", "category", "subcategory", "tags", "visibility", "status")
-OPTIONAL = ("owner", "reviewed")
+REQUIRED = ("slug", "title", "visibility", "status")
+# May be empty (a draft from the web editor or an untriaged incident has no category yet);
+# checks.save_problems says when a value is needed (publishing needs a category).
+OPTIONAL = ("summary", "category", "subcategory", "tags", "owner", "reviewed")
 FIELD_ORDER = REQUIRED + OPTIONAL
 
 
@@ -24,16 +32,23 @@ class FrontMatterError(ValueError):
     pass
 
 
+_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
 def parse(text: str) -> ArticleData:
-    """Read one article file; raise FrontMatterError saying what is wrong."""
-    text = text.lstrip("\ufeff")
-    if not text.startswith("---"):
+    """Read one article file; raise FrontMatterError saying what is wrong.
+
+    Only the front matter's own fence is looked for: a body may hold '---' lines
+    (Markdown rules, tables) and keeps them."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    first, _, rest = text.partition("\n")
+    if first.rstrip() != "---":
         raise FrontMatterError("no front matter: the file must start with a '---' line")
-    parts = text.split("\n---", 2)
-    if len(parts) < 2:
+    close = _FENCE.search(rest)
+    if close is None:
         raise FrontMatterError("front matter is not closed by a '---' line")
-    header_text = parts[0][3:]
-    body = parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
+    header_text = rest[: close.start()]
+    body = rest[close.end() :]
     try:
         header = yaml.safe_load(header_text)
     except yaml.YAMLError as exc:
@@ -48,7 +63,7 @@ def parse(text: str) -> ArticleData:
     unknown = sorted(set(header) - set(FIELD_ORDER))
     if unknown:
         raise FrontMatterError(f"unknown field(s): {', '.join(map(str, unknown))}")
-    tags = header["tags"]
+    tags = header.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
     if not isinstance(tags, list) or not all(isinstance(t, str | int) for t in tags):
@@ -63,17 +78,13 @@ def parse(text: str) -> ArticleData:
             reviewed = date.fromisoformat(str(reviewed))
         except ValueError as exc:
             raise FrontMatterError("reviewed: must be a date like 2026-01-31") from exc
-    body = body.strip("\n") + "\n"
-    problems = shape_problems(body)
-    if problems:
-        raise FrontMatterError("body: " + "; ".join(problems))
     data = ArticleData(
         slug=str(header["slug"]),
         title=str(header["title"]),
-        summary=str(header["summary"]),
-        body_md=body,
-        category=str(header["category"]),
-        subcategory=str(header["subcategory"]),
+        summary=_text(header.get("summary")),
+        body_md=normalise_body(body),
+        category=_text(header.get("category")),
+        subcategory=_text(header.get("subcategory")),
         tags=[str(t) for t in tags],
         visibility=header["visibility"],
         status=header["status"],
@@ -84,6 +95,10 @@ def parse(text: str) -> ArticleData:
     if problems:
         raise FrontMatterError("; ".join(problems))
     return data
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def dump(article: Article) -> str:
@@ -104,7 +119,7 @@ def dump(article: Article) -> str:
     if data.reviewed_on:
         header["reviewed"] = data.reviewed_on
     head = yaml.safe_dump(header, sort_keys=False, allow_unicode=True, width=100)
-    return f"---\n{head}---\n\n{data.body_md.strip()}\n"
+    return f"---\n{head}---\n\n{normalise_body(data.body_md)}"
 
 
 @dataclass

@@ -20,14 +20,15 @@ class ArticleForm(FlaskForm):
     slug = StringField(
         "Slug (the address)",
         validators=[
-            DataRequired(),
+            Optional(),  # proposed from the title when left empty
             Length(max=120),
             Regexp(SLUG_PATTERN, message="Use lowercase letters, digits and single hyphens."),
         ],
     )
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=500)])
-    category = StringField("Category", validators=[Optional(), Length(max=120)])
-    subcategory = StringField("Subcategory", validators=[Optional(), Length(max=120)])
+    # Chosen from the existing tree (values are category slugs; choices set by the view).
+    category = SelectField("Category", choices=[], default="")
+    subcategory = SelectField("Subcategory", choices=[], default="")
     tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=300)])
     visibility = SelectField(
         "Visibility",
@@ -54,6 +55,14 @@ class VoteForm(FlaskForm):
     )
     yes = SubmitField("Yes")
     no = SubmitField("No")
+
+
+class ProposalForm(FlaskForm):
+    comment = TextAreaField(
+        "Comment (required when sending back)", validators=[Optional(), Length(max=2000)]
+    )
+    approve = SubmitField("Approve and publish")
+    send_back = SubmitField("Send back")
 
 
 class RestoreForm(FlaskForm):

@@ -98,11 +98,14 @@ def needs_attention(today: date | None = None) -> Attention:
 
 
 def attention_count() -> int:
-    """Drafts waiting for review and open flags: the number on the editor's menu."""
+    """Drafts and proposed changes waiting for review, and open flags: the number on the
+    editor's menu."""
+    from portal.articles.proposals import waiting_count
+
     waiting = db.session.scalar(select(func.count(Article.id)).where(Article.status == "review"))
     flagged = db.session.scalar(
         select(func.count(func.distinct(ArticleFlag.article_id))).where(
             ArticleFlag.resolved_at.is_(None)
         )
     )
-    return (waiting or 0) + (flagged or 0)
+    return (waiting or 0) + (flagged or 0) + waiting_count()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Column,
     Date,
     DateTime,
@@ -21,6 +22,12 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 
 STATUSES = ("draft", "review", "published", "archived")
+# Statuses of published articles: what readers see changes only through an editor.
+LIVE_STATUSES = ("published", "archived")
+# A revision with one of these statuses is an agent's proposed change to a live article, not
+# a version readers ever saw: waiting, sent back, approved (then saved again as a live
+# revision) or withdrawn (replaced by the same agent's newer proposal).
+PROPOSAL_STATUSES = ("proposed", "returned", "approved", "withdrawn")
 VISIBILITIES = ("everyone", "staff")
 
 article_tags = Table(
@@ -141,9 +148,19 @@ class ArticleRevision(db.Model):
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A proposal's other fields (slug, category, tags, visibility...), applied on approval.
+    proposal: Mapped[dict | None] = mapped_column(JSON)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str] = mapped_column(Text, default="")
 
     article: Mapped[Article] = relationship(back_populates="revisions")
-    editor: Mapped[User | None] = relationship()
+    editor: Mapped[User | None] = relationship(foreign_keys=[editor_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def is_proposal(self) -> bool:
+        return self.status in PROPOSAL_STATUSES
 
     def __repr__(self) -> str:
         return f"<ArticleRevision {self.article_id}#{self.number}>"

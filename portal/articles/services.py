@@ -15,8 +15,7 @@ from portal import markdown as md
 from portal.accounts.models import User
 from portal.articles import checks, workflow
 from portal.articles.models import (
-    STATUSES,
-    VISIBILITIES,
+    LIVE_STATUSES,
     Article,
     ArticleEvent,
     ArticleFlag,
@@ -29,7 +28,7 @@ from portal.extensions import db
 from portal.search import record_change
 from portal.timeutil import utcnow
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = checks.SLUG_RE
 
 
 class ArticleError(ValueError):
@@ -41,14 +40,20 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
 
 
-def get_or_create_category(name: str, parent: Category | None = None) -> Category:
-    """Find a (sub)category by name under its parent, creating it when missing."""
+def find_category(name: str, parent: Category | None = None) -> Category | None:
+    """A (sub)category by name under its parent, ignoring case and repeated spaces."""
     name = " ".join(name.split())
     stmt = select(Category).where(func.lower(Category.name) == name.lower())
     stmt = stmt.where(
         Category.parent_id == parent.id if parent is not None else Category.parent_id.is_(None)
     )
-    category = db.session.scalars(stmt).first()
+    return db.session.scalars(stmt).first()
+
+
+def get_or_create_category(name: str, parent: Category | None = None) -> Category:
+    """Find a (sub)category by name under its parent, creating it when missing."""
+    name = " ".join(name.split())
+    category = find_category(name, parent)
     if category is None:
         base = slugify(name) if parent is None else f"{parent.slug}-{slugify(name)}"
         slug, n = base, 2
@@ -90,22 +95,15 @@ class ArticleData:
     reviewed_on: date | None = None
 
     def problems(self) -> list[str]:
-        found = []
-        if not SLUG_RE.match(self.slug or ""):
-            found.append("slug: use lowercase letters, digits and single hyphens")
-        if not (self.title or "").strip():
-            found.append("title: required")
-        elif len(self.title) > 200:
-            found.append("title: at most 200 characters")
-        if self.visibility not in VISIBILITIES:
-            found.append(f"visibility: must be one of {', '.join(VISIBILITIES)}")
-        if self.status not in STATUSES:
-            found.append(f"status: must be one of {', '.join(STATUSES)}")
-        if not (self.body_md or "").strip():
-            found.append("body: required")
-        if self.subcategory and not self.category:
-            found.append("subcategory: needs a category")
-        return found
+        """The shared validation (portal/articles/checks.py): editor, import, API, drafts."""
+        return checks.problems(self)
+
+
+def normalise_body(text: str) -> str:
+    """The one stored form of a body (Unix line ends, one final newline), so a body read
+    back from an exported file is byte-for-byte the body that was saved."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip("\n") + "\n" if text.strip() else ""
 
 
 def save_article(
@@ -115,13 +113,17 @@ def save_article(
     article: Article | None = None,
     *,
     new: bool = False,
+    create_categories: bool = True,
 ) -> tuple[Article, bool]:
     """Create or update an article and keep a revision when anything changed.
 
     Without ``article`` the slug finds the article to update (imports), unless ``new`` says
     the caller means a new one. Returns the article and whether it changed. Writes a search
-    outbox row in the same transaction, so the index follows the commit.
+    outbox row in the same transaction, so the index follows the commit. The editor and
+    the API pass ``create_categories=False``: they choose from the existing tree (a typed
+    "Printing & scanning" once made a second top-level category); imports may grow it.
     """
+    data.body_md = normalise_body(data.body_md)
     problems = data.problems()
     if problems:
         raise ArticleError("; ".join(problems))
@@ -133,12 +135,15 @@ def save_article(
         clash = db.session.scalar(select(Article.id).where(Article.slug == data.slug))
         if clash:
             raise ArticleError(f"slug: '{data.slug}' is already used by another article")
-    if data.status == "published" and (article is None or article.status != "published"):
-        refused = checks.publish_message(data.body_md)
-        if refused:
-            raise ArticleError(refused)
-    category = get_or_create_category(data.category) if data.category else None
-    sub = get_or_create_category(data.subcategory, category) if data.subcategory else None
+    if (
+        article is not None
+        and editor is not None
+        and article.status in LIVE_STATUSES
+        and workflow.role_of(editor) != "editor"
+    ):
+        # Agents propose (portal/articles/proposals.py); only editors change what readers see.
+        raise ArticleError("an editor must review changes to a published article")
+    category, sub = _categories(data, create_categories)
     tags = _tags(data.tags or [])
     is_new = article is None
     if is_new:
@@ -171,6 +176,27 @@ def save_article(
     return article, changed
 
 
+def check_categories(data: ArticleData) -> tuple[Category | None, Category | None]:
+    """The chosen category and subcategory from the existing tree, or ArticleError."""
+    return _categories(data, create=False)
+
+
+def _categories(data: ArticleData, create: bool) -> tuple[Category | None, Category | None]:
+    if create:
+        category = get_or_create_category(data.category) if data.category else None
+        sub = get_or_create_category(data.subcategory, category) if data.subcategory else None
+        return category, sub
+    category = find_category(data.category) if data.category else None
+    if data.category and category is None:
+        raise ArticleError(f"category: there is no category '{data.category}'; choose one")
+    sub = find_category(data.subcategory, category) if data.subcategory else None
+    if data.subcategory and sub is None:
+        raise ArticleError(
+            f"subcategory: '{data.subcategory}' is not a subcategory of '{data.category}'"
+        )
+    return category, sub
+
+
 def _fingerprint(article: Article) -> tuple:
     return (
         article.slug,
@@ -187,16 +213,19 @@ def _fingerprint(article: Article) -> tuple:
     )
 
 
-def _add_revision(article: Article, editor: User | None, note: str) -> ArticleRevision:
-    number = (
+def next_revision_number(article: Article) -> int:
+    return (
         db.session.scalar(
             select(func.max(ArticleRevision.number)).where(ArticleRevision.article_id == article.id)
         )
         or 0
     ) + 1
+
+
+def _add_revision(article: Article, editor: User | None, note: str) -> ArticleRevision:
     revision = ArticleRevision(
         article_id=article.id,
-        number=number,
+        number=next_revision_number(article),
         title=article.title,
         summary=article.summary,
         body_md=article.body_md,
@@ -209,7 +238,13 @@ def _add_revision(article: Article, editor: User | None, note: str) -> ArticleRe
 
 
 def restore_revision(article: Article, revision: ArticleRevision, editor: User) -> Article:
-    """Bring back an earlier revision's text as a new revision (history is never rewritten)."""
+    """Bring back an earlier revision's text as a new revision (history is never rewritten).
+
+    Editors only: restoring changes what readers see. A proposal is approved, not restored."""
+    if workflow.role_of(editor) != "editor":
+        raise ArticleError("only an editor can restore an earlier revision")
+    if revision.is_proposal or revision.article_id != article.id:
+        raise ArticleError(f"revision {revision.number} is a proposal; approve it instead")
     data = to_data(article)
     data.title, data.summary, data.body_md = revision.title, revision.summary, revision.body_md
     saved, _ = save_article(
@@ -368,7 +403,7 @@ def transition(
     if replaced_by is not None and replaced_by.id == article.id:
         raise ArticleError("an article cannot replace itself")
     if target == "published":
-        refused = checks.publish_message(article.body_md)
+        refused = checks.publish_message_for(to_data(article))
         if refused:
             raise ArticleError(refused)
     article.status = target

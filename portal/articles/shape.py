@@ -41,3 +41,8 @@ def shape_problems(body_md: str) -> list[str]:
         if name.lower() in found and not found[name.lower()]:
             problems.append(f"the '## {name}' section is empty")
     return problems
+
+
+def skeleton() -> str:
+    """The body a new article starts from: every section heading, nothing to delete."""
+    return "\n\n".join(f"## {name}\n" for name in (*REQUIRED_SECTIONS, *OPTIONAL_SECTIONS))

@@ -22,15 +22,22 @@ from sqlalchemy import select
 from portal import access, search
 from portal import markdown as md
 from portal.analytics import events
-from portal.articles import workflow
-from portal.articles.forms import ArticleForm, FlagForm, RestoreForm, TransitionForm, VoteForm
+from portal.articles import proposals, workflow
+from portal.articles.forms import (
+    ArticleForm,
+    FlagForm,
+    ProposalForm,
+    RestoreForm,
+    TransitionForm,
+    VoteForm,
+)
 from portal.articles.health import (
     helped_comments,
     needs_attention,
     not_helped_comments,
     review_due,
 )
-from portal.articles.models import Article, ArticleRevision, Category
+from portal.articles.models import PROPOSAL_STATUSES, Article, ArticleRevision, Category
 from portal.articles.services import (
     ArticleData,
     ArticleError,
@@ -53,6 +60,7 @@ from portal.articles.services import (
     visible_articles_stmt,
     voter_vote,
 )
+from portal.articles.shape import skeleton
 from portal.extensions import db
 from portal.forms import choices
 from portal.incidents.services import solved_count
@@ -179,6 +187,7 @@ def _staff_panel(article: Article) -> dict:
         "not_helped_comments": not_helped_comments(article),
         "helped_comments": helped_comments(article),
         "review_due": review_due(article),
+        "proposals": proposals.open_proposals(article),
     }
 
 
@@ -210,19 +219,52 @@ def vote(slug: str):
 # -- staff editor ----------------------------------------------------------------------
 
 
-def _form_data(form: ArticleForm) -> ArticleData:
+def _category_tree(form: ArticleForm) -> dict[str, Category]:
+    """Fill the category selects from the existing tree (no free text: a typed name once
+    made a second top-level category); returns slug -> category."""
+    tops = db.session.scalars(
+        select(Category).where(Category.parent_id.is_(None)).order_by(Category.name)
+    ).all()
+    subs = [(top, sub) for top in tops for sub in top.children]
+    form.category.choices = choices([("", "Choose a category"), *((c.slug, c.name) for c in tops)])
+    form.subcategory.choices = choices(
+        [("", "None"), *((sub.slug, f"{top.name} › {sub.name}") for top, sub in subs)]
+    )
+    return {c.slug: c for c in tops} | {sub.slug: sub for _, sub in subs}
+
+
+def _form_data(
+    form: ArticleForm, tree: dict[str, Category], article: Article | None
+) -> ArticleData:
+    category, sub = tree.get(form.category.data or ""), tree.get(form.subcategory.data or "")
+    title = form.title.data.strip()
+    slug = (form.slug.data or "").strip() or (article.slug if article else slugify(title))
     return ArticleData(
-        slug=form.slug.data.strip(),
-        title=form.title.data.strip(),
+        slug=slug,
+        title=title,
         summary=form.summary.data or "",
         body_md=form.body.data.replace("\r\n", "\n"),
-        category=(form.category.data or "").strip(),
-        subcategory=(form.subcategory.data or "").strip(),
+        category=category.name if category else "",
+        subcategory=sub.name if sub else "",
         tags=[t for t in (form.tags.data or "").split(",") if t.strip()],
         visibility=form.visibility.data,
         status=form.status.data,
         owner_email=(form.owner.data or "").strip(),
         reviewed_on=form.reviewed.data,
+    )
+
+
+def _fill(form: ArticleForm, data: ArticleData, tree: dict[str, Category]) -> None:
+    by_name = {(c.parent.name if c.parent else "", c.name): slug for slug, c in tree.items()}
+    form.title.data, form.slug.data, form.summary.data = data.title, data.slug, data.summary
+    form.category.data = by_name.get(("", data.category), "")
+    form.subcategory.data = by_name.get((data.category, data.subcategory), "")
+    form.tags.data = ", ".join(data.tags or [])
+    form.visibility.data, form.status.data = data.visibility, data.status
+    form.owner.data, form.reviewed.data, form.body.data = (
+        data.owner_email,
+        data.reviewed_on,
+        data.body_md,
     )
 
 
@@ -232,9 +274,11 @@ def _status_choices(article: Article | None) -> list[str]:
     return [current, *workflow.targets(current, current_user)]
 
 
-def _prefill_from_gap(form: ArticleForm) -> None:
-    """/articles/new?title=...&q=...: a draft for a knowledge gap, its Symptoms the queries."""
+def _prefill_new(form: ArticleForm) -> None:
+    """A new article starts from the section skeleton. /articles/new?title=...&q=...: a
+    draft for a knowledge gap, its Symptoms the queries."""
     queries = [q[:200] for q in request.args.getlist("q") if q.strip()][:20]
+    form.body.data = skeleton()
     if request.args.get("title"):
         form.title.data = request.args["title"][:200]
         form.slug.data = slugify(form.title.data)
@@ -246,19 +290,14 @@ def _prefill_from_gap(form: ArticleForm) -> None:
 def _editor(article: Article | None):
     access.require_staff()
     form = ArticleForm()
+    tree = _category_tree(form)
+    review = proposals.needs_review(article, current_user)
+    mine = proposals.latest_of(article, current_user) if review else None
     if request.method == "GET" and article is not None:
-        data = to_data(article)
-        form.title.data, form.slug.data, form.summary.data = data.title, data.slug, data.summary
-        form.category.data, form.subcategory.data = data.category, data.subcategory
-        form.tags.data = ", ".join(data.tags or [])
-        form.visibility.data, form.status.data = data.visibility, data.status
-        form.owner.data, form.reviewed.data, form.body.data = (
-            data.owner_email,
-            data.reviewed_on,
-            data.body_md,
-        )
+        data = proposals.proposal_data(article, mine) if mine else to_data(article)
+        _fill(form, data, tree)
     if request.method == "GET" and article is None:
-        _prefill_from_gap(form)
+        _prefill_new(form)
     allowed = _status_choices(article)
     form.status.choices = choices((s, workflow.LABELS[s]) for s in allowed)
     preview = None
@@ -266,8 +305,28 @@ def _editor(article: Article | None):
     if form.validate_on_submit():
         if form.preview.data:
             preview = md.to_markup(form.body.data)
+        elif review:
+            try:
+                proposal = proposals.propose(
+                    article, _form_data(form, tree, article), current_user, form.note.data or ""
+                )
+            except ArticleError as exc:
+                db.session.rollback()
+                flash(f"Not sent: {exc}", "error")
+                refused = True
+            else:
+                db.session.commit()
+                if proposal is None:
+                    flash("No changes to send.", "success")
+                else:
+                    flash(
+                        f"Sent to the editors for review (revision {proposal.number}). Readers "
+                        "keep seeing the published version until an editor approves it.",
+                        "success",
+                    )
+                return redirect(url_for(".article_page", slug=article.slug))
         else:
-            data = _form_data(form)
+            data = _form_data(form, tree, article)
             target, data.status = data.status, (article.status if article else "draft")
             try:
                 saved, changed = save_article(
@@ -276,6 +335,7 @@ def _editor(article: Article | None):
                     note=form.note.data or "",
                     article=article,
                     new=article is None,
+                    create_categories=False,
                 )
                 if target != saved.status:
                     transition(saved, target, current_user, comment=form.note.data or "")
@@ -289,14 +349,14 @@ def _editor(article: Article | None):
                 flash("Saved." if changed else "No changes to save.", "success")
                 return redirect(url_for(".article_page", slug=saved.slug))
     status = 400 if request.method == "POST" and (form.errors or refused) else 200
-    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
     return (
         render_template(
             "articles/edit.html",
             form=form,
             article=article,
             preview=preview,
-            categories=categories,
+            review=review,
+            mine=mine,
         ),
         status,
     )
@@ -340,6 +400,8 @@ def history(slug: str):
         a=a,
         b=b,
         restore_form=RestoreForm(),
+        can_restore=proposals.is_editor(current_user),
+        live_number=next((r.number for r in revisions if not r.is_proposal), None),
     )
 
 
@@ -357,8 +419,8 @@ def _diff(old: ArticleRevision, new: ArticleRevision) -> list[tuple[str, str]]:
 @bp.post("/articles/<slug>/restore/<int:number>")
 @login_required
 def restore(slug: str, number: int):
-    """Bring an earlier revision back as the newest one."""
-    access.require_staff()
+    """Bring an earlier revision back as the newest one (editors: it changes what readers see)."""
+    access.require_role("editor")
     article = db.first_or_404(select(Article).where(Article.slug == slug))
     revision = db.first_or_404(
         select(ArticleRevision).where(
@@ -366,10 +428,72 @@ def restore(slug: str, number: int):
         )
     )
     if RestoreForm().validate_on_submit():
-        restore_revision(article, revision, current_user)
-        db.session.commit()
-        flash(f"Revision {number} restored.", "success")
+        try:
+            restore_revision(article, revision, current_user)
+        except ArticleError as exc:
+            db.session.rollback()
+            flash(f"Not restored: {exc}", "error")
+        else:
+            db.session.commit()
+            flash(f"Revision {number} restored.", "success")
     return redirect(url_for(".history", slug=article.slug))
+
+
+def _load_proposal(slug: str, number: int) -> tuple[Article, ArticleRevision]:
+    article = db.first_or_404(select(Article).where(Article.slug == slug))
+    revision = db.first_or_404(
+        select(ArticleRevision).where(
+            ArticleRevision.article_id == article.id,
+            ArticleRevision.number == number,
+            ArticleRevision.status.in_(PROPOSAL_STATUSES),
+        )
+    )
+    return article, revision
+
+
+@bp.get("/articles/<slug>/proposals/<int:number>")
+@login_required
+def proposal(slug: str, number: int):
+    """A proposed change to a published article, with its diff against the live text."""
+    access.require_staff()
+    article, revision = _load_proposal(slug, number)
+    return render_template(
+        "articles/proposal.html",
+        article=article,
+        revision=revision,
+        diff=proposals.diff(article, revision),
+        stale=revision.status == "proposed" and proposals.is_stale(article, revision),
+        form=ProposalForm(),
+        can_decide=proposals.is_editor(current_user) and revision.status == "proposed",
+    )
+
+
+@bp.post("/articles/<slug>/proposals/<int:number>")
+@login_required
+def decide_proposal(slug: str, number: int):
+    """Approve (the change goes live) or send back with a comment: editors only."""
+    access.require_role("editor")
+    article, revision = _load_proposal(slug, number)
+    form = ProposalForm()
+    if not form.validate_on_submit():
+        flash("Choose approve or send back.", "error")
+        return redirect(url_for(".proposal", slug=slug, number=number))
+    try:
+        if form.approve.data:
+            saved = proposals.approve(article, revision, current_user, form.comment.data or "")
+        else:
+            proposals.send_back(article, revision, current_user, form.comment.data or "")
+            saved = article
+    except ArticleError as exc:
+        db.session.rollback()
+        flash(f"Not done: {exc}", "error")
+        return redirect(url_for(".proposal", slug=slug, number=number))
+    db.session.commit()
+    if form.approve.data:
+        flash(f"Approved: revision {number} is now what readers see.", "success")
+        return redirect(url_for(".article_page", slug=saved.slug))
+    flash(f"Sent back to {revision.editor.name if revision.editor else 'the author'}.", "success")
+    return redirect(url_for(".attention"))
 
 
 @bp.post("/articles/<slug>/transition")
@@ -438,6 +562,9 @@ def resolve_article_flags(slug: str):
 @bp.get("/articles/attention")
 @login_required
 def attention():
-    """The editors' list: articles that fail readers, flagged, overdue, or awaiting review."""
+    """The editors' list: proposed changes, articles that fail readers, flagged, overdue, or
+    awaiting review."""
     access.require_role("editor")
-    return render_template("articles/attention.html", attention=needs_attention())
+    return render_template(
+        "articles/attention.html", attention=needs_attention(), proposals=proposals.waiting()
+    )

@@ -208,11 +208,14 @@ def _published_ids():
 
 
 def _latest_revisions(session: Session, article_ids: list[int]):
-    from portal.articles.models import Article, ArticleRevision
+    from portal.articles.models import PROPOSAL_STATUSES, Article, ArticleRevision
 
-    latest = (
+    latest = (  # the live text's revision: a proposal is not what readers see
         select(ArticleRevision.article_id, func.max(ArticleRevision.id).label("rev"))
-        .where(ArticleRevision.article_id.in_(article_ids))
+        .where(
+            ArticleRevision.article_id.in_(article_ids),
+            ArticleRevision.status.not_in(PROPOSAL_STATUSES),
+        )
         .group_by(ArticleRevision.article_id)
         .subquery()
     )

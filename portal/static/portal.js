@@ -5,10 +5,26 @@
     document.querySelectorAll("[data-live-suggest]").forEach(setupSuggest);
     document.querySelectorAll("input[data-combobox]").forEach(setupCombobox);
     document.querySelectorAll("[data-live-known]").forEach(setupKnown);
+    document.querySelectorAll("form[data-slug-from]").forEach(setupSlug);
     document.querySelectorAll("form[data-drop-files]").forEach(setupDropFiles);
     document.querySelectorAll("table[data-live-queue]").forEach(setupLiveQueue);
     document.querySelectorAll("form.triage[data-matrix]").forEach(setupTriage);
   });
+
+  // A new article's slug is proposed from its title (as the server does when it is left
+  // empty) until the writer types a slug of their own.
+  function setupSlug(form) {
+    var title = document.getElementById(form.getAttribute("data-slug-from"));
+    var slug = document.getElementById(form.getAttribute("data-slug-to"));
+    if (!title || !slug) { return; }
+    function make(text) {
+      return text.normalize("NFKD").replace(/[^\x00-\x7f]/g, "").toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 120).replace(/-+$/, "");
+    }
+    var own = slug.value !== "" && slug.value !== make(title.value);
+    slug.addEventListener("input", function () { own = slug.value !== ""; });
+    title.addEventListener("input", function () { if (!own) { slug.value = make(title.value); } });
+  }
 
   // Triage: the subcategory list holds only the chosen category's subcategories, and the
   // priority the matrix gives shows before saving (the matrix is the page's, the server

@@ -14,6 +14,7 @@ from portal.articles.services import (
     ArticleData,
     ArticleError,
     gap_body,
+    get_or_create_category,
     save_article,
     to_data,
     transition,
@@ -113,6 +114,11 @@ def test_the_editor_form_refuses_publishing_and_keeps_what_was_typed(app, incide
     assert _reload(incident_draft.id).status == "review"
 
     form["body"] = FINISHED
+    response = client.post(f"/articles/{incident_draft.slug}/edit", data=form)
+    assert "category: choose one before publishing" in response.get_data(as_text=True)
+    get_or_create_category("Network")  # an untriaged incident's draft has none yet
+    db.session.commit()
+    form["category"] = "network"  # chosen from the tree (the select's value is its slug)
     response = client.post(f"/articles/{incident_draft.slug}/edit", data=form)
     assert response.status_code == 302
     assert _reload(incident_draft.id).status == "published"

@@ -136,8 +136,8 @@ def _form(article_like: dict) -> dict:
         "title": "Printer offline",
         "slug": "printer-offline",
         "summary": "Bring it back",
-        "category": "Printing",
-        "subcategory": "Offline",
+        "category": "printing",  # the select's values: category slugs
+        "subcategory": "printing-other",
         "tags": "printer, offline",
         "visibility": "everyone",
         "status": "published",
@@ -151,8 +151,8 @@ def _form(article_like: dict) -> dict:
     return base
 
 
-def test_agent_edits_and_history_keeps_every_revision(client, auth, make_user, public_article):
-    auth.login(make_user("agent"))
+def test_editor_edits_and_history_keeps_every_revision(client, auth, make_user, public_article):
+    auth.login(make_user("editor"))
     response = client.post(
         "/articles/printer-offline/edit",
         data=_form({"title": "Printer offline or paused", "note": "clarified title"}),

@@ -84,7 +84,8 @@ def test_reader_votes_yes_then_changes_to_no(page, live_portal):
     expect(vote.get_by_text("Still stuck?")).to_be_visible()
 
 
-def test_agent_edits_an_article_and_search_finds_the_new_text(page, live_portal):
+def test_agent_edit_of_a_published_article_goes_to_review(page, live_portal):
+    """Issue 11 B.7: the agent's edit waits for an editor (approval: test_article_review.py)."""
     sign_in(page, AGENT_EMAIL)
     expect(page.get_by_text("Signed in as Alex Agent.")).to_be_visible()
 
@@ -94,6 +95,7 @@ def test_agent_edits_an_article_and_search_finds_the_new_text(page, live_portal)
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Edit: Shared calendar missing in Outlook"
     )
+    expect(page.locator("#review-notice")).to_contain_text("your changes go to an editor")
 
     new_title = "Shared calendar vanished from Outlook"
     note = "Added the resubscribe step for the new Outlook"
@@ -111,25 +113,21 @@ def test_agent_edits_an_article_and_search_finds_the_new_text(page, live_portal)
     page.get_by_role("button", name="Save").click()
 
     expect(page).to_have_url(re.compile(r"/articles/outlook-calendar-missing$"))
-    expect(page.get_by_text("Saved.", exact=True)).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_have_text(new_title)
-    expect(page.locator(".article .body")).to_contain_text("choose Resubscribe")
+    expect(page.get_by_text("Sent to the editors for review")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Shared calendar missing in Outlook")
+    expect(page.locator(".article .body")).not_to_contain_text("choose Resubscribe")
 
     search_from_home(page, "resubscribe")
-    expect(first_hit(page).get_by_role("heading")).to_have_text(new_title)
-    expect(
-        first_hit(page).locator("mark", has_text=re.compile("^resubscribe$", re.I))
-    ).to_be_visible()
+    expect(page.locator(".hits .hit")).to_have_count(0)
 
-    first_hit(page).get_by_role("link", name=new_title).click()
-    page.locator(".staffbar").get_by_role("link", name="History").click()
-    expect(page).to_have_url(re.compile(r"/outlook-calendar-missing/history$"))
+    page.goto("/articles/outlook-calendar-missing/history")
     rows = page.locator("table.table tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first.locator("td").nth(2)).to_have_text("#2")
     expect(rows.first.locator("td").nth(4)).to_have_text("Alex Agent")
+    expect(rows.first.locator("td").nth(5)).to_have_text("proposed change")
     expect(rows.first.locator("td").nth(6)).to_have_text(note)
-    expect(rows.nth(1).locator("td").nth(2)).to_have_text("#1")
+    expect(page.get_by_role("button", name="Restore")).to_have_count(0)
     live_portal.shot(page, "history")
 
 

@@ -597,6 +597,7 @@ def test_create_an_article_from_the_incident(client, sign_in, agent, employee, m
 
     data = to_data(draft)
     data.status = "published"
+    data.category = "Network"  # an untriaged incident's draft has none; publishing needs one
     data.body_md = data.body_md.replace(checks.CAUSE_PLACEHOLDER, "An old client.").replace(
         checks.APPLIES_TO_PLACEHOLDER, "The VPN client on laptops"
     )

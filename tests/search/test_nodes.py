@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from portal.articles.services import get_or_create_category
+from portal.extensions import db
 from tests.conftest import PASSWORD
 
 BODY = (
@@ -127,6 +129,7 @@ class Browser:
                 "slug": slug,
                 "status": "draft",
                 "visibility": "everyone",
+                "category": "printing",  # chosen from the tree: publishing needs one
                 "body": BODY.format(word=word),
                 "save": "Save",
             },
@@ -137,6 +140,8 @@ class Browser:
 @pytest.fixture
 def nodes(database_url, tmp_path, make_user):
     editor = make_user("editor")
+    get_or_create_category("Printing")
+    db.session.commit()
     pair = [Node("a", database_url, tmp_path), Node("b", database_url, tmp_path)]
     for node in pair:
         node.start()
