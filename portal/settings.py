@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     },
     "autoclose_business_days": 5,
     "reopen_days": 14,
+    # Priority is triage: requesters see it on their incident only when admins say so.
+    "requesters_see_priority": False,
     "not_helpful_threshold": 0.5,
     "review_months": 12,
     "analytics_retention_days": 180,
