@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     },
     "autoclose_business_days": 5,
     "reopen_days": 14,
+    # Priority is triage: requesters see it on their incident only when admins say so.
+    "requesters_see_priority": False,
     "not_helpful_threshold": 0.5,
     "review_months": 12,
     "analytics_retention_days": 180,
@@ -41,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "mail_allowed_domains": [],  # unknown senders from these domains get an account
     "mail_unknown_senders": "refuse",  # refuse (politely) | guest (accept as a requester)
     "mail_sender_hourly_cap": 20,  # mails taken from one sender per hour (0: no cap)
+    # Branding (portal/branding.py): "" means PORTAL_NAME / the default accent
+    "brand_name": "",
+    "brand_accent": "",
+    "brand_logo": {},  # {"type", "width", "height", "version"} of the logo, {} for none
+    "brand_logo_data": "",  # the logo's bytes, base64 (read only when the logo is served)
 }
 
 

@@ -154,6 +154,8 @@ def api_add_comment(ref: str):
     except _Invalid as exc:
         return error(400, str(exc), exc.field)
     internal = data.get("internal") or False
+    if services.actor_of(current_user, incident) == "follower":
+        return error(403, services.FOLLOWER_MESSAGE)
     if internal and not access.is_staff(current_user):
         return error(403, "only the service desk writes internal notes", "internal")
     try:
@@ -276,6 +278,20 @@ def _when(value) -> str | None:
 
 
 def _incident_json(incident: Incident) -> dict[str, Any]:
+    """The incident as the caller may read it: a follower gets the public view only."""
+    if not access.can_see_incident_details(current_user, incident):
+        return {
+            "ref": incident.ref,
+            "title": incident.title,
+            "status": incident.status,
+            "solution": incident.solution_md or None,
+            "created_at": _when(incident.created_at),
+            "updated_at": _when(incident.updated_at),
+            "resolved_at": _when(incident.resolved_at),
+            "closed_at": _when(incident.closed_at),
+            "url": url_for("incidents.detail", ref=incident.ref, _external=True),
+            "view": "public",
+        }
     data = {
         "ref": incident.ref,
         "title": incident.title,
@@ -298,6 +314,7 @@ def _incident_json(incident: Incident) -> dict[str, Any]:
         "response_due_at": _when(incident.response_due_at),
         "resolution_due_at": _when(incident.resolution_due_at),
         "url": url_for("incidents.detail", ref=incident.ref, _external=True),
+        "view": "full",
     }
     if access.is_staff(current_user):
         data["sla"] = services.sla_status(incident)
@@ -311,5 +328,6 @@ def _comment_json(comment: Comment) -> dict[str, Any]:
         "body": comment.body_md,
         "body_html": comment.body_html,
         "internal": comment.is_internal,
+        "for_followers": comment.for_followers,
         "created_at": _when(comment.created_at),
     }

@@ -106,8 +106,27 @@ INCIDENT_PROPERTIES: dict[str, Any] = {
     "response_due_at": NULLABLE_TIME,
     "resolution_due_at": NULLABLE_TIME,
     "url": {"type": "string", "format": "uri", "description": "The incident's page."},
+    "view": {
+        "type": "string",
+        "enum": ["full", "public"],
+        "description": "public for a follower (someone with the same problem): only the "
+        "fields every view has; the requester's words, address and triage are left out.",
+    },
     "sla": _ref("Sla"),
 }
+# What a follower reads of someone else's incident (the other fields are absent).
+PUBLIC_INCIDENT_FIELDS = [
+    "ref",
+    "title",
+    "status",
+    "solution",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+    "url",
+    "view",
+]
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
@@ -194,8 +213,10 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Incident": _object(
         INCIDENT_PROPERTIES,
-        required=[name for name in INCIDENT_PROPERTIES if name != "sla"],
-        description="Times are ISO 8601 with a UTC offset. `sla` is present for staff only.",
+        required=PUBLIC_INCIDENT_FIELDS,
+        description="Times are ISO 8601 with a UTC offset. `sla` is present for staff only. "
+        "Every field is present in the full view (staff, the requester, a colleague it is "
+        "shared with); a follower gets the public view: the required fields only.",
     ),
     "NewIncident": _object(
         {
@@ -239,6 +260,11 @@ SCHEMAS: dict[str, Any] = {
             "body": {"type": "string", "description": "Markdown, as written."},
             "body_html": {"type": "string", "description": "Rendered and sanitised."},
             "internal": {"type": "boolean"},
+            "for_followers": {
+                "type": "boolean",
+                "description": "An update the desk posted for followers; the only comments "
+                "a follower reads.",
+            },
             "created_at": TIME,
         }
     ),
@@ -386,7 +412,8 @@ PATHS: dict[str, Any] = {
     "/api/v1/incidents/{ref}/comments": {
         "get": {
             "operationId": "listComments",
-            "summary": "The conversation; internal notes for staff only",
+            "summary": "The conversation; internal notes for staff only, the desk's updates "
+            "only for a follower",
             "security": BEARER,
             "parameters": [REF],
             "responses": {

@@ -41,6 +41,7 @@ class RaiseForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=20_000)])
     internal = BooleanField("Internal note (staff only)")
+    for_followers = BooleanField("Update for followers too (everyone with this problem reads it)")
     attachments = MultipleFileField("Attach files (optional, 10 MB each)")
     submit = SubmitField("Send")
 
@@ -79,6 +80,11 @@ class ResolveForm(FlaskForm):
         "No article: why not (optional)", validators=[Optional(), Length(max=500)]
     )
     submit = SubmitField("Resolve")
+
+
+class ShareForm(FlaskForm):
+    email = StringField("Colleague's mail address", validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField("Share")
 
 
 class SimpleForm(FlaskForm):

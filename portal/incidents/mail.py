@@ -1,11 +1,13 @@
 """Who hears what about an incident, and what the mail says.
 
-Requesters (and followers) hear of their incident's progress; the service desk hears of new
-incidents (P1 and P2 by mail at once), replies on incidents nobody has taken, assignments and
-SLA warnings. Staff notifications are always listed in the top bar's inbox; whether they are
-also mailed is each person's choice (portal.notifications.preferences). Every mail of one
-incident carries the same thread root in References, so mail clients keep them together and
-a reply finds its way back.
+Requesters (and colleagues they shared an incident with) hear of their incident's progress;
+followers hear only what their public view shows (the desk's updates for followers and the
+resolution), in mails of their own that carry none of the requester's words or address. The
+service desk hears of new incidents (P1 and P2 by mail at once), replies on incidents nobody
+has taken, assignments and SLA warnings. Staff notifications are always listed in the top
+bar's inbox; whether they are also mailed is each person's choice
+(portal.notifications.preferences). Every mail of one incident carries the same thread root
+in References, so mail clients keep them together and a reply finds its way back.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from portal import settings
 from portal.accounts.models import User, UserRole
 from portal.extensions import db
 from portal.incidents.models import Comment, Incident
@@ -54,7 +57,20 @@ def link(incident: Incident) -> str:
 
 
 def _people(incident: Incident) -> list[User]:
-    return [incident.requester, *(f.user for f in incident.followers)]
+    """Those who read the whole incident: the requester and the colleagues it is shared with."""
+    return [incident.requester, *(s.user for s in incident.shares)]
+
+
+def _followers(incident: Incident) -> list[User]:
+    """Those who follow it with the same problem: they get the public view's mails only."""
+    return [f.user for f in incident.followers]
+
+
+def _follower_note(incident: Incident) -> str:
+    return (
+        f"You follow {incident.ref} because you have the same problem. You hear of its "
+        "progress, not of the conversation with the person who raised it."
+    )
 
 
 def desk() -> list[User]:
@@ -123,9 +139,10 @@ def _open_link(incident: Incident) -> dict:
 
 def received(incident: Incident, answers: list[ArticleOffer] | None = None) -> None:
     """Acknowledge a new incident (with the articles that may answer it) and tell the desk."""
+    priority = f" (priority {incident.priority})" if settings.get("requesters_see_priority") else ""
     paragraphs = [
-        f"Thank you. The service desk received your incident {incident.ref} "
-        f"(priority {incident.priority}) and will get back to you.",
+        f"Thank you. The service desk received your incident {incident.ref}{priority} "
+        "and will get back to you.",
     ]
     content = Content(
         heading=f"We received your incident: {incident.title}",
@@ -171,7 +188,24 @@ def priority_raised(incident: Incident, old: str, actor: User) -> None:
 
 
 def public_reply(incident: Incident, comment: Comment) -> None:
+    """A reply goes to those who read the conversation; an update for followers also goes to
+    each follower, in a mail of its own."""
     author = comment.author.name if comment.author else "The service desk"
+    if comment.for_followers:
+        _mail(
+            _followers(incident),
+            incident,
+            "public_reply",
+            f"Update: {incident.title}",
+            Content(
+                heading=f"Update on {incident.ref}: {incident.title}",
+                quote_author=author,
+                quote_md=comment.body_md,
+                paragraphs=[_follower_note(incident)],
+                replyable=False,
+                **_open_link(incident),
+            ),
+        )
     _mail(
         _people(incident),
         incident,
@@ -219,6 +253,41 @@ def resolved(incident: Incident) -> None:
             solution_md=incident.solution_md,
             action_label="Confirm the fix, or reopen it",
             action_url=link(incident),
+        ),
+    )
+    _mail(
+        _followers(incident),
+        incident,
+        "resolved",
+        f"Resolved: {incident.title}",
+        Content(
+            heading=f"Resolved: {incident.title}",
+            paragraphs=[
+                f"The service desk resolved {incident.ref}. If your problem is still there, "
+                "raise an incident of your own.",
+                _follower_note(incident),
+            ],
+            solution_md=incident.solution_md,
+            replyable=False,
+            **_open_link(incident),
+        ),
+    )
+
+
+def shared(incident: Incident, colleague: User, by: User) -> None:
+    """A colleague the requester shared the incident with hears of it."""
+    _mail(
+        [colleague],
+        incident,
+        "received",
+        f"{by.name} shared an incident with you: {incident.title}",
+        Content(
+            heading=f"{by.name} shared {incident.ref} with you",
+            paragraphs=[
+                f"You can now read and answer {incident.ref}, {incident.title}, as "
+                f"{by.name} does. You will hear of its progress."
+            ],
+            **_open_link(incident),
         ),
     )
 

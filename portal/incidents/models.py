@@ -97,6 +97,9 @@ class Incident(db.Model):
     followers: Mapped[list[Follower]] = relationship(
         back_populates="incident", cascade="all, delete-orphan"
     )
+    shares: Mapped[list[Share]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"<Incident {self.ref}>"
@@ -123,6 +126,9 @@ class Comment(db.Model):
     body_md: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     is_internal: Mapped[bool] = mapped_column(default=False)
+    # An update the service desk posts for everyone with this problem: the requester and
+    # the followers read it (followers read nothing else of the conversation).
+    for_followers: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="comments")
@@ -243,7 +249,10 @@ class SlaPause(db.Model):
 
 
 class Follower(db.Model):
-    """Someone with the same problem who follows an incident instead of raising another."""
+    """Someone with the same problem who follows an incident instead of raising another.
+
+    A follower sees the public view only (title, status, the desk's updates for followers,
+    the solution), never the requester's words, files or conversation."""
 
     __tablename__ = "incident_followers"
 
@@ -260,3 +269,25 @@ class Follower(db.Model):
 
     def __repr__(self) -> str:
         return f"<Follower {self.user_id} of {self.incident_id}>"
+
+
+class Share(db.Model):
+    """A colleague the requester shared the incident with: they see and write in it as the
+    requester does (confirming or reopening stays with the requester)."""
+
+    __tablename__ = "incident_shares"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="shares")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<Share {self.incident_id} with {self.user_id}>"

@@ -24,6 +24,7 @@ from portal.incidents.models import (
     Incident,
     IncidentArticle,
     IncidentEvent,
+    Share,
     SlaPause,
     ref_for,
 )
@@ -44,13 +45,31 @@ class IncidentError(ValueError):
 # -- reading ---------------------------------------------------------------------------
 
 
+FOLLOWER_MESSAGE = (
+    "you follow this incident: only the person who raised it and the service desk write in "
+    "it. If you have more to tell, raise your own incident."
+)
+
+
 def actor_of(user, incident: Incident) -> str | None:
-    """How a user acts on an incident: as the service desk, as its requester, or not at all."""
-    if access.is_staff(user):
+    """How a user acts on an incident: as the service desk, as its requester (or a colleague
+    it was shared with), as a follower (who only reads its public view), or not at all."""
+    relation = access.incident_relation(user, incident)
+    if relation == access.STAFF_VIEW:
         return "agent"
-    if access.can_see_incident(user, incident):
+    if relation in (access.REQUESTER, access.SHARED):
         return "requester"
+    if relation == access.FOLLOWER:
+        return "follower"
     return None
+
+
+def _only_the_requester(incident: Incident, user: User, role: str | None, what: str) -> None:
+    """Confirming and reopening are the requester's say, not a follower's or a colleague's."""
+    if role is None:
+        raise IncidentError("you cannot change this incident")
+    if role in ("requester", "follower") and user.id != incident.requester_id:
+        raise IncidentError(f"only the person who raised this incident can {what}", "status")
 
 
 def get_by_ref(ref: str) -> Incident | None:
@@ -146,15 +165,67 @@ def raise_incident(
 
 
 def follow(incident: Incident, user: User) -> bool:
-    """Follow an open incident instead of raising a duplicate; True when newly followed."""
-    # A follower added in this session has no user_id until the flush: compare the user too.
-    if user.id == incident.requester_id or any(
-        f.user is user or f.user_id == user.id for f in incident.followers
+    """Follow an open incident instead of raising a duplicate ("me too"); True when newly
+    followed. The follower hears of its progress and reads its public view only."""
+    relation = access.incident_relation(user, incident)
+    if relation in (access.REQUESTER, access.SHARED, access.FOLLOWER) or any(
+        f.user_id == user.id or f.user is user for f in incident.followers
     ):
-        return False
+        return False  # the requester, a colleague it was shared with, or a follower already
     incident.followers.append(Follower(user=user))
-    _event(incident, user, "followed", new=user.name)
+    _event(incident, user, "followed", new=user.name, internal=True)
     return True
+
+
+def unfollow(incident: Incident, user: User) -> bool:
+    """Stop following; True when the user followed it."""
+    for follower in incident.followers:
+        if follower.user_id == user.id or follower.user is user:
+            incident.followers.remove(follower)
+            _event(incident, user, "unfollowed", new=user.name, internal=True)
+            return True
+    return False
+
+
+def share(incident: Incident, user: User, email: str) -> User:
+    """The requester shares the incident with a named colleague, who then reads and writes
+    in it as the requester does (as in JSM); returns the colleague. Confirming the fix and
+    reopening stay with the requester."""
+    if user.id != incident.requester_id:
+        raise IncidentError("only the person who raised this incident can share it")
+    address = (email or "").strip()
+    colleague = None
+    if address and "\x00" not in address and len(address) <= 254:
+        colleague = db.session.scalars(
+            select(User).where(func.lower(User.email) == address.lower())
+        ).first()
+    if colleague is None or not colleague.is_active_account:
+        raise IncidentError(f"nobody with the address '{address[:254]}' can sign in", "email")
+    if colleague.id == incident.requester_id:
+        raise IncidentError("you raised this incident yourself", "email")
+    if colleague.is_staff:
+        raise IncidentError(f"{colleague.name} is on the service desk and sees it", "email")
+    if any(s.user_id == colleague.id or s.user is colleague for s in incident.shares):
+        raise IncidentError(f"{incident.ref} is already shared with {colleague.name}", "email")
+    for follower in list(incident.followers):  # a follower now reads all of it
+        if follower.user_id == colleague.id:
+            incident.followers.remove(follower)
+    incident.shares.append(Share(user=colleague, shared_by_id=user.id))
+    _event(incident, user, "shared", new=colleague.name)
+    mail.shared(incident, colleague, user)
+    return colleague
+
+
+def unshare(incident: Incident, user: User, colleague_id: int) -> bool:
+    """The requester takes a share back; True when there was one."""
+    if user.id != incident.requester_id:
+        raise IncidentError("only the person who raised this incident can change who sees it")
+    for item in incident.shares:
+        if item.user_id == colleague_id:
+            incident.shares.remove(item)
+            _event(incident, user, "unshared", new=item.user.name)
+            return True
+    return False
 
 
 # -- triage and assignment -------------------------------------------------------------
@@ -250,18 +321,25 @@ def add_comment(
     body: str,
     *,
     internal: bool = False,
+    for_followers: bool = False,
     now: datetime | None = None,
 ) -> Comment:
-    """A public reply or an internal note. An agent's first public reply is the first response
+    """A public reply, an internal note, or (the desk's) an update for followers, which the
+    requester and every follower read. An agent's first public reply is the first response
     and puts a New incident In progress (the requester sees someone is on it); a requester's
-    reply to a question puts the incident back to work."""
+    reply to a question puts the incident back to work. Followers do not write in someone
+    else's conversation."""
     role = actor_of(author, incident)
     if role is None:
         raise IncidentError("you cannot comment on this incident")
+    if role == "follower":
+        raise IncidentError(FOLLOWER_MESSAGE)
     if not (body or "").strip():
         raise IncidentError("the message is empty", "body")
     if internal and role != "agent":
         raise IncidentError("only the service desk writes internal notes", "internal")
+    if for_followers and (role != "agent" or internal):
+        raise IncidentError("only the service desk posts updates for followers", "for_followers")
     if role == "requester" and incident.status == "closed":
         raise IncidentError("this incident is closed; reopen it to add a reply")
     now = now or utcnow()
@@ -271,18 +349,13 @@ def add_comment(
         body_md=body.strip(),
         body_html=md.render(body.strip()),
         is_internal=internal,
+        for_followers=for_followers,
         created_at=now,
     )
     db.session.add(comment)
     db.session.flush()
-    _event(
-        incident,
-        author,
-        "note" if internal else "reply",
-        new=str(comment.id),
-        internal=internal,
-        created_at=now,
-    )
+    kind = "note" if internal else "update" if for_followers else "reply"
+    _event(incident, author, kind, new=str(comment.id), internal=internal, created_at=now)
     if role == "agent" and not internal:
         _first_response(incident, now)
         if incident.status == "new":
@@ -315,13 +388,15 @@ def change_status(
     role = actor_of(user, incident)
     if role is None:
         raise IncidentError("you cannot change this incident")
+    if role == "follower" and target not in ("reopened", "closed"):
+        raise IncidentError("only the service desk moves this incident", "status")
     if target == "resolved":
         raise IncidentError("resolving needs a solution: use the resolve form", "solution")
     if target == "reopened":
         reopen(incident, user, reason, now=now)
         return
     now = now or utcnow()
-    if target == "closed" and role == "requester":
+    if target == "closed" and role in ("requester", "follower"):
         confirm(incident, user, now=now)
     else:
         _move(incident, target, user, role, now)
@@ -458,12 +533,7 @@ def confirm(incident: Incident, user: User, now: datetime | None = None) -> None
     """The requester confirms the fix: the incident closes. Followers hear about it, but
     only the person who raised it says whether it is fixed."""
     role = actor_of(user, incident)
-    if role is None:
-        raise IncidentError("you cannot change this incident")
-    if role == "requester" and user.id != incident.requester_id:
-        raise IncidentError(
-            "only the person who raised this incident can confirm the fix", "status"
-        )
+    _only_the_requester(incident, user, role, "confirm the fix")
     _move(incident, "closed", user, role, now or utcnow())
 
 
@@ -489,10 +559,10 @@ def self_solve(
 
 
 def reopen(incident: Incident, user: User, reason: str = "", now: datetime | None = None) -> None:
-    """The fix did not work: back to the service desk, within the reopen window."""
+    """The fix did not work: back to the service desk, within the reopen window. Only the
+    requester (or the desk) says so: a follower whose problem is back raises their own."""
     role = actor_of(user, incident)
-    if role is None:
-        raise IncidentError("you cannot change this incident")
+    _only_the_requester(incident, user, role, "reopen it")
     now = now or utcnow()
     days = int(settings.get("reopen_days"))
     resolved_at = as_utc(incident.resolved_at)

@@ -25,13 +25,14 @@ from portal.analytics import events
 from portal.articles.models import Article, Category
 from portal.extensions import db
 from portal.forms import choices
-from portal.incidents import attachments, services, tried
+from portal.incidents import attachments, history, services, tried
 from portal.incidents import queue as queue_rules
 from portal.incidents.forms import (
     AssignForm,
     CommentForm,
     RaiseForm,
     ResolveForm,
+    ShareForm,
     SimpleForm,
     StatusForm,
     TriageForm,
@@ -200,6 +201,52 @@ def follow(ref: str):
     return redirect(url_for(".detail", ref=incident.ref))
 
 
+@bp.post("/<ref>/unfollow")
+@login_required
+def unfollow(ref: str):
+    """Stop hearing about an incident one followed."""
+    incident = _load(ref)
+    if SimpleForm().validate_on_submit() and services.unfollow(incident, current_user):
+        db.session.commit()
+        flash(f"You no longer follow {incident.ref}.", "success")
+        return redirect(url_for(".mine"))
+    return _back(incident)
+
+
+@bp.post("/<ref>/share")
+@login_required
+def share(ref: str):
+    """The requester shares the incident with a named colleague."""
+    incident = _load(ref)
+    form = ShareForm()
+    if not form.validate_on_submit():
+        flash("Type the mail address of the colleague to share it with.", "error")
+        return _back(incident)
+    try:
+        colleague = services.share(incident, current_user, form.email.data)
+        db.session.commit()
+    except services.IncidentError as exc:
+        _refused(exc)
+    else:
+        flash(f"{colleague.name} can now read and answer {incident.ref}.", "success")
+    return _back(incident)
+
+
+@bp.post("/<ref>/unshare/<int:user_id>")
+@login_required
+def unshare(ref: str, user_id: int):
+    """The requester takes a share back."""
+    incident = _load(ref)
+    if SimpleForm().validate_on_submit():
+        try:
+            if services.unshare(incident, current_user, user_id):
+                db.session.commit()
+                flash("No longer shared.", "success")
+        except services.IncidentError as exc:
+            _refused(exc)
+    return _back(incident)
+
+
 # -- lists -----------------------------------------------------------------------------
 
 
@@ -211,7 +258,10 @@ def mine():
     if current_user.is_staff:
         stmt = stmt.where(Incident.requester_id == current_user.id)
     page = db.paginate(stmt.order_by(Incident.id.desc()), per_page=PER_PAGE, error_out=False)
-    return render_template("incidents/mine.html", page=page, labels=STATUS_LABELS)
+    relations = {i.id: access.incident_relation(current_user, i) for i in page.items}
+    return render_template(
+        "incidents/mine.html", page=page, labels=STATUS_LABELS, relations=relations
+    )
 
 
 @bp.route("/queue", methods=["GET", "POST"])
@@ -321,11 +371,28 @@ def _assignee_choices(agents):
 @bp.get("/<ref>")
 @login_required
 def detail(ref: str):
-    """The incident: conversation, history, SLA and, for staff, triage and suggestions."""
+    """The incident: conversation, history, SLA and, for staff, triage and suggestions; a
+    follower gets the public view only."""
     incident = _load(ref)
     staff = access.is_staff(current_user)
     comments = [c for c in incident.comments if access.can_see_comment(current_user, c)]
     files = [a for a in incident.attachments if access.can_see_attachment(current_user, a)]
+    links = [
+        link
+        for link in incident.article_links
+        if staff or access.can_see_article(current_user, link.article)
+    ]
+    if access.incident_relation(current_user, incident) == access.FOLLOWER:
+        return render_template(
+            "incidents/followed.html",
+            incident=incident,
+            updates=comments,
+            links=links,
+            events=history.visible_events(current_user, incident),
+            actor_name=lambda e: history.actor_name(current_user, incident, e),
+            labels=STATUS_LABELS,
+            simple_form=SimpleForm(),
+        )
     # Each file is shown with the message it came with; the rest came with the incident.
     shown = {c.id for c in comments}
     by_comment: dict[int, list[Attachment]] = {}
@@ -342,8 +409,8 @@ def detail(ref: str):
         "labels": STATUS_LABELS,
         "comment_form": CommentForm(),
         "simple_form": SimpleForm(),
-        "events": [e for e in incident.events if staff or not e.is_internal],
-        "links": incident.article_links,
+        "events": history.visible_events(current_user, incident),
+        "links": links,
     }
     if staff:
         context.update(_staff_context(incident))
@@ -352,8 +419,11 @@ def detail(ref: str):
         context["can_confirm"] = (
             incident.status == "resolved" and incident.requester_id == current_user.id
         )
-        context["can_reopen"] = incident.status in ("resolved", "closed")
+        context["show_priority"] = bool(settings.get("requesters_see_priority"))
+        mine = incident.requester_id == current_user.id
+        context["can_reopen"] = mine and incident.status in ("resolved", "closed")
         context["status_form"] = StatusForm()
+        context["share_form"] = ShareForm() if mine else None
     return render_template("incidents/detail.html", **context)
 
 
@@ -421,8 +491,11 @@ def comment(ref: str):
         flash("Write a message before sending.", "error")
         return _back(incident)
     internal = bool(form.internal.data) and access.is_staff(current_user)
+    for_followers = bool(form.for_followers.data) and access.is_staff(current_user)
     try:
-        note = services.add_comment(incident, current_user, form.body.data, internal=internal)
+        note = services.add_comment(
+            incident, current_user, form.body.data, internal=internal, for_followers=for_followers
+        )
     except services.IncidentError as exc:
         _refused(exc)
         return _back(incident)
@@ -430,7 +503,8 @@ def comment(ref: str):
     db.session.commit()
     for problem in problems:
         flash(f"Not attached: {problem}", "error")
-    flash("Internal note added." if internal else "Reply sent.", "success")
+    done = "Update sent." if for_followers else "Reply sent."
+    flash("Internal note added." if internal else done, "success")
     return _back(incident)
 
 

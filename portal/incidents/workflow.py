@@ -1,7 +1,8 @@
 """The one status transition table: which status may follow which, and who may move it.
 
 Actors: "agent" (staff working the incident), "requester" (the employee who raised it, or a
-follower), "system" (automatic moves: a requester's reply, autoclose, a self-solved mail).
+colleague it is shared with; a follower moves nothing), "system" (automatic moves: a
+requester's reply, autoclose, a self-solved mail).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def check(current: str, target: str, actor: str) -> None:
     if current == target:
         raise TransitionError(f"The incident is already {STATUS_LABELS[target]}.")
     if not allowed(current, target, actor):
-        who = {"agent": "the service desk", "requester": "you", "system": "the portal"}[actor]
+        who = {"agent": "the service desk", "system": "the portal"}.get(actor, "you")
         raise TransitionError(
             f"An incident that is {STATUS_LABELS[current]} cannot be moved to "
             f"{STATUS_LABELS[target]} by {who}."

@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import access, search, settings
+from portal import access, branding, search, settings
 from portal.accounts.models import User
 from portal.accounts.services import AccountError, create_user, find_user
 from portal.analytics.models import SearchEvent
@@ -344,6 +344,15 @@ def _reply(incident: Incident, user: User, parsed: Parsed, row: InboundMail) -> 
         reason = "the sender may not add to the incident named in the mail"
         _refuse(parsed, "you cannot add to the incident this mail names")
         return Outcome("refused", reason)
+    if services.actor_of(user, incident) == "follower":
+        # Not into someone else's conversation: a follower's words start their own incident.
+        reason = f"the sender follows {incident.ref} and may not write in it"
+        _refuse(
+            parsed,
+            f"you follow {incident.ref}: only the person who raised it and the service desk "
+            "write in it. If you have more to tell, raise your own incident",
+        )
+        return Outcome("refused", reason)
     text = reply_text(parsed.text) or _files_only(parsed)
     wants_reopen = bool(_REOPEN.search(text))
     row.incident_id = incident.id
@@ -501,7 +510,7 @@ def _cut_marker(text: str) -> str:
 
 def _refuse(parsed: Parsed, reason: str) -> None:
     """A polite answer to someone the desk cannot take mail from (never to noise)."""
-    name = current_app.config["PORTAL_NAME"]
+    name = branding.name()
     composed = compose(
         f"Re: {parsed.subject}" if parsed.subject else f"Your mail to {name}",
         Content(

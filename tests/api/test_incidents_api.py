@@ -266,21 +266,38 @@ def test_the_reference_is_case_insensitive(client, alice, make_incident, bearer)
     assert response.get_json()["ref"] == "INC-000001"
 
 
-def test_a_follower_sees_comments_on_and_lists_the_incident(
-    client, alice, bob, make_incident, bearer
+def test_a_follower_reads_the_public_view_and_writes_nothing(
+    client, alice, bob, agent, make_incident, bearer
 ):
     incident = make_incident(alice)
     services.follow(incident, bob)
+    services.add_comment(incident, alice, "My badge is 4471")
+    services.add_comment(incident, agent, "Alice, try the other dock")
+    services.add_comment(incident, agent, "A fix is rolling out", for_followers=True)
     db.session.commit()
     headers = bearer(bob)
-    assert client.get("/api/v1/incidents/INC-000001", headers=headers).status_code == 200
+    data = client.get("/api/v1/incidents/INC-000001", headers=headers).get_json()
+    assert data["view"] == "public" and data["title"] == incident.title
+    assert "description" not in data and "requester" not in data and "priority" not in data
+    assert alice.email not in str(data)
     listed = client.get("/api/v1/incidents", headers=headers).get_json()
     assert [i["ref"] for i in listed["results"]] == ["INC-000001"]
+    assert listed["results"][0] == data
+    comments = client.get("/api/v1/incidents/INC-000001/comments", headers=headers).get_json()
+    assert [c["body"] for c in comments["results"]] == ["A fix is rolling out"]
     response = client.post(
         "/api/v1/incidents/INC-000001/comments", json={"body": "Same here"}, headers=headers
     )
-    assert response.status_code == 201
-    assert response.get_json()["author"] == {"name": "Bob", "email": bob.email}
+    assert response.status_code == 403
+    assert "only the person who raised it" in response.get_json()["error"]
+    assert len(reload_comments(incident)) == 3
+    mine = client.get("/api/v1/incidents/INC-000001", headers=bearer(alice)).get_json()
+    assert mine["view"] == "full" and mine["description"] == incident.description_md
+
+
+def reload_comments(incident):
+    db.session.rollback()
+    return db.session.get(type(incident), incident.id).comments
 
 
 def test_staff_see_every_incident_with_its_sla(client, alice, agent, make_incident, bearer):

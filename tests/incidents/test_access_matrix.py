@@ -1,8 +1,12 @@
-"""Who may open and change what, for every incident route, as one table.
+"""Who may open and change what, for every incident route, as one table; and what each
+person reads of an incident on every surface (page, history, API, list, mail, CSV).
 
-Employees see only their own incidents and those they follow, never internal notes or their
-files, not even by guessing a reference or a URL; staff routes answer 403 to employees before
-they look anything up; agents may do everything. A refused request changes nothing."""
+Employees see only their own incidents, those shared with them and, as a public view, those
+they follow: never internal notes or their files, not even by guessing a reference or a URL.
+A follower reads the title, status, the desk's updates for followers and the solution, never
+the requester's words, files, address or conversation, and writes nothing. Staff routes
+answer 403 to employees before they look anything up; agents and editors may do everything.
+A refused request changes nothing."""
 
 from __future__ import annotations
 
@@ -11,78 +15,145 @@ import io
 import pytest
 from sqlalchemy import select
 
+from portal.accounts.services import create_token
 from portal.extensions import db
 from portal.incidents import attachments, services
 from portal.incidents.models import Incident
-from tests.incidents.conftest import PNG
+from tests.incidents.conftest import PNG, mails
 
 LOGIN = "login"  # redirected to the sign-in page
-REFUSED = "refused"  # sent back to the incident with a "Not done" message
+REFUSED = NOT = "refused"  # sent back to the incident with a "Not done" message
 SECRET = "Quokka-7731"  # in an internal note and the name of a staff-only file
 
 # Every incident route (under /incidents) and what it answers to another employee, the
-# requester, a follower and an agent; the last column says whether an allowed request changes
+# requester, a follower, a colleague the requester shared it with, an agent and an editor
+# (NOT: refused with a message); the last column says whether an allowed request changes
 # an incident (a refused one never does).
 # fmt: off
 ROUTES = [
-    # name              method and path                     other requester follower agent changes
-    ("detail",          "GET /{ref}",                       404, 200,     200,     200, False),
-    ("comment",         "POST /{ref}/comments",             404, 302,     302,     302, True),
-    ("triage",          "POST /{ref}/triage",               403, 403,     403,     302, True),
-    ("assign",          "POST /{ref}/assign",               403, 403,     403,     302, True),
-    ("assign-me",       "POST /{ref}/assign-me",            403, 403,     403,     302, True),
-    ("confirm",         "POST /{resolved}/status",          404, 302,     REFUSED, 302, True),
-    ("reopen",          "POST /{resolved}/status",          404, 302,     302,     302, True),
-    ("move",            "POST /{ref}/status",               404, REFUSED, REFUSED, 302, True),
-    ("resolve-form",    "GET /{ref}/resolve",               403, 403,     403,     200, False),
-    ("resolve",         "POST /{ref}/resolve",              403, 403,     403,     302, True),
-    ("suggestion-link", "POST /{ref}/suggestions/{a}/link", 403, 403,     403,     302, True),
-    ("suggestion-send", "POST /{ref}/suggestions/{a}/send", 403, 403,     403,     302, True),
-    ("file",            "GET /{ref}/attachments/{public}",  404, 200,     200,     200, False),
-    ("staff-file",      "GET /{ref}/attachments/{staff}",   404, 404,     404,     200, False),
-    ("follow-closed",   "POST /{closed}/follow",            404, 404,     404,     404, False),
-    ("queue",           "GET /queue",                       403, 403,     403,     200, False),
-    ("bulk-assign",     "POST /queue",                      403, 403,     403,     302, True),
-    ("my-incidents",    "GET /",                            200, 200,     200,     200, False),
-    ("raise-form",      "GET /new",                         200, 200,     200,     200, False),
+    # name             method and path                    other req  fol  shar agt  edit changes
+    ("detail",         "GET /{ref}",                      404, 200, 200, 200, 200, 200, False),
+    ("comment",        "POST /{ref}/comments",            404, 302, NOT, 302, 302, 302, True),
+    ("triage",         "POST /{ref}/triage",              403, 403, 403, 403, 302, 302, True),
+    ("assign",         "POST /{ref}/assign",              403, 403, 403, 403, 302, 302, True),
+    ("assign-me",      "POST /{ref}/assign-me",           403, 403, 403, 403, 302, 302, True),
+    ("confirm",        "POST /{resolved}/status",         404, 302, NOT, NOT, 302, 302, True),
+    ("reopen",         "POST /{resolved}/status",         404, 302, NOT, NOT, 302, 302, True),
+    ("move",           "POST /{ref}/status",              404, NOT, NOT, NOT, 302, 302, True),
+    ("resolve-form",   "GET /{ref}/resolve",              403, 403, 403, 403, 200, 200, False),
+    ("resolve",        "POST /{ref}/resolve",             403, 403, 403, 403, 302, 302, True),
+    ("suggestion-link","POST /{ref}/suggestions/{a}/link",403, 403, 403, 403, 302, 302, True),
+    ("suggestion-send","POST /{ref}/suggestions/{a}/send",403, 403, 403, 403, 302, 302, True),
+    ("file",           "GET /{ref}/attachments/{public}", 404, 200, 404, 200, 200, 200, False),
+    ("staff-file",     "GET /{ref}/attachments/{staff}",  404, 404, 404, 404, 200, 200, False),
+    ("follow-closed",  "POST /{closed}/follow",           404, 404, 404, 404, 404, 404, False),
+    ("share",          "POST /{ref}/share",               404, 302, NOT, NOT, NOT, NOT, True),
+    ("unshare",        "POST /{ref}/unshare/{shared}",    404, 302, NOT, NOT, NOT, NOT, True),
+    ("queue",          "GET /queue",                      403, 403, 403, 403, 200, 200, False),
+    ("bulk-assign",    "POST /queue",                     403, 403, 403, 403, 302, 302, True),
+    ("my-incidents",   "GET /",                           200, 200, 200, 200, 200, 200, False),
+    ("raise-form",     "GET /new",                        200, 200, 200, 200, 200, 200, False),
 ]
 # fmt: on
 FORMS = {
     "comment": {"body": "Hello"},
-    "triage": {"impact": "high", "urgency": "high"},
+    "triage": {"impact": "low", "urgency": "low"},
     "assign": {"assignee": "{agent}"},
     "confirm": {"status": "closed"},
     "reopen": {"status": "reopened"},
     "move": {"status": "waiting"},
     "resolve": {"solution": "Replaced the cable."},
     "bulk-assign": {"ids": "{id}", "assignee": "{agent}"},
+    "share": {"email": "oscar@example.com"},
 }
-ROLES = ["anonymous", "other", "requester", "follower", "agent"]
+ROLES = ["anonymous", "other", "requester", "follower", "shared", "agent", "editor"]
 TABLE = [
     pytest.param(name, *route.split(" "), answers, changes, id=name)
     for name, route, *answers, changes in ROUTES
 ]
 
+# What the world below holds, each in one place only.
+MARKS = {
+    "title": "Laptop will not start",  # the incident's title
+    "description": "The screen stays black",  # the requester's description
+    "address": "erin@example.com",  # the requester's mail address
+    "name": "Erin Employee",  # the requester's name
+    "words": "Wombat-4471",  # the requester's reply
+    "reply": "Koala-dock",  # the desk's reply to the requester
+    "update": "Platypus-tonight",  # the desk's update for followers
+    "note": SECRET,  # an internal note
+    "file": "screen.png",  # the requester's file
+    "staff-article": "staff-mfa-reset",  # a staff-only article linked to it
+    "triage": "impact medium",  # the history line of a triage change
+}
+FULL = {"title", "description", "words", "reply", "update", "file"}
+# What each person reads on the incident page, and what must reach them on no surface.
+SEES = {
+    "requester": FULL,
+    "follower": {"title", "update"},
+    "shared": FULL,
+    "agent": set(MARKS) - {"address"},  # the page names the requester; the API has the address
+    "editor": set(MARKS) - {"address"},
+}
+NEVER = {
+    "anonymous": set(MARKS),
+    "other": set(MARKS),
+    "requester": {"note", "staff-article", "triage"},
+    "follower": set(MARKS) - {"title", "update"},
+    "shared": {"note", "staff-article", "triage"},
+    "agent": set(),
+    "editor": set(),
+}
+# What each person is mailed (every mail they got, bodies and HTML).
+MAILED = {
+    "requester": {"reply", "update"},
+    "follower": {"update"},
+    "shared": {"reply", "update"},
+}
+
 
 @pytest.fixture
 def world(make_user, make_incident, make_article, employee, other, agent):
-    """An open incident with a public and a staff-only file and an internal note, a resolved
-    and a closed one, all raised by the requester; a follower of the first two."""
+    """An open incident with a public and a staff-only file, an internal note, a requester's
+    reply, a desk's reply and update for followers, a triage change and a linked staff-only
+    article; a resolved and a closed one, all raised by the requester. A follower follows
+    the first two, a colleague has them shared."""
     article = make_article(title="Restart the laptop", symptoms="Laptop will not start")
+    staff_only = make_article(
+        title="Reset MFA for a user", slug=MARKS["staff-article"], visibility="staff"
+    )
     follower = make_user("employee", email="fay@example.com", name="Fay Follower")
+    shared = make_user("employee", email="sam@example.com", name="Sam Shared")
+    editor = make_user("editor", email="eddie@example.com", name="Eddie Editor")
     incident = make_incident(status="in_progress", agent=agent)
     resolved = make_incident(title="Resolved one", status="resolved", agent=agent)
     closed = make_incident(title="Closed one", status="closed", agent=agent)
+    services.follow(incident, follower)
+    services.follow(resolved, follower)
+    services.share(incident, employee, shared.email)
+    services.share(resolved, employee, shared.email)
     note = services.add_comment(incident, agent, f"Admin password {SECRET}", internal=True)
+    services.add_comment(incident, employee, f"My badge number is {MARKS['words']}")
+    services.add_comment(incident, agent, f"Erin, try the other dock ({MARKS['reply']})")
+    services.add_comment(
+        incident, agent, f"A fix rolls out ({MARKS['update']})", for_followers=True
+    )
+    services.triage(incident, agent, impact="high")
+    services.link_article(incident, staff_only.id, agent)
     db.session.flush()
-    public = attachments.save(incident, employee, "screen.png", io.BytesIO(PNG))
+    public = attachments.save(incident, employee, MARKS["file"], io.BytesIO(PNG))
     internal = attachments.save(
         incident, agent, f"{SECRET}.log", io.BytesIO(b"log\n"), comment_id=note.id, internal=True
     )
-    services.follow(incident, follower)
-    services.follow(resolved, follower)
     db.session.commit()
-    people = {"other": other, "requester": employee, "follower": follower, "agent": agent}
+    people = {
+        "other": other,
+        "requester": employee,
+        "follower": follower,
+        "shared": shared,
+        "agent": agent,
+        "editor": editor,
+    }
     values = {
         "ref": incident.ref,
         "id": str(incident.id),
@@ -92,6 +163,7 @@ def world(make_user, make_incident, make_article, employee, other, agent):
         "public": str(public.id),
         "staff": str(internal.id),
         "agent": str(agent.id),
+        "shared": str(shared.id),
     }
     return people, values, (incident.id, resolved.id, closed.id)
 
@@ -109,6 +181,7 @@ def snapshot(ids) -> list[tuple]:
             len(i.events),
             len(i.article_links),
             len(i.followers),
+            len(i.shares),
         )
         for i in found
     ]
@@ -140,10 +213,8 @@ def test_access(client, sign_in, world, role, route, method, path, answers, chan
         assert response.status_code == expected
     allowed = expected in (200, 302)
     assert (snapshot(ids) != before) == (allowed and changes)
-    if role != "agent":
-        assert SECRET.encode() not in response.data
-    if role in ("anonymous", "other"):
-        assert b"Laptop will not start" not in response.data
+    for mark in NEVER[role]:
+        assert MARKS[mark].encode() not in response.data, mark
 
 
 def test_a_guessed_reference_looks_like_a_missing_one(client, sign_in, world):
@@ -169,3 +240,105 @@ def test_a_malformed_reference_is_never_found(client, sign_in, world, ref, metho
 def test_the_service_never_queries_a_malformed_reference(app):
     for ref in ("INC\x00", "X" * 300, ""):
         assert services.get_by_ref(ref) is None
+
+
+# -- what each person reads, surface by surface ----------------------------------------
+
+
+def _read(client, role, people, values, surface) -> str:
+    """Everything one surface shows this person of the incident."""
+    ref = values["ref"]
+    if surface == "page":
+        return client.get(f"/incidents/{ref}").text
+    if surface == "history":
+        page = client.get(f"/incidents/{ref}").text
+        return (
+            page.split("<h2>History</h2>", 1)[1].split("</section>", 1)[0]
+            if ("<h2>History</h2>" in page)
+            else ""
+        )
+    if surface == "list":
+        return client.get("/incidents/").text
+    if surface == "api":
+        user = people.get(role)
+        headers = {"Authorization": f"Bearer {create_token(user)}"} if user else {}
+        db.session.commit()
+        return "".join(
+            client.get(url, headers=headers).get_data(as_text=True)
+            for url in (
+                f"/api/v1/incidents/{ref}",
+                f"/api/v1/incidents/{ref}/comments",
+                "/api/v1/incidents",
+            )
+        )
+    if surface == "mail":
+        user = people.get(role)
+        return "".join(m.body + m.html for m in mails(user.email)) if user else ""
+    if surface == "csv":
+        return client.get("/reports/categories?format=csv").get_data(as_text=True)
+    raise ValueError(surface)
+
+
+SURFACES = ["page", "history", "list", "api", "mail", "csv"]
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@pytest.mark.parametrize("role", ROLES)
+def test_what_each_person_reads(client, sign_in, world, role, surface):
+    people, values, _ = world
+    if role != "anonymous":
+        sign_in(people[role])
+    text = _read(client, role, people, values, surface)
+    for mark in NEVER[role]:
+        assert MARKS[mark] not in text, f"{role} reads {mark} on the {surface}"
+    if surface == "page":
+        for mark in SEES.get(role, ()):
+            assert MARKS[mark] in text, f"{role} misses {mark} on the page"
+    if surface == "mail":
+        for mark in MAILED.get(role, ()):
+            assert MARKS[mark] in text, f"{role} was not mailed {mark}"
+
+
+def test_a_follower_sees_the_public_view_only(client, sign_in, world):
+    people, values, _ = world
+    sign_in(people["follower"])
+    page = client.get(f"/incidents/{values['ref']}").text
+    assert "public view of someone else's incident" in page
+    assert 'name="body"' not in page  # nothing to write into the requester's conversation
+    assert "Stop following" in page and "Shared with" not in page
+    assert "It is not fixed: reopen" not in client.get(f"/incidents/{values['resolved']}").text
+    listed = client.get("/incidents/").text
+    assert "You follow it" in listed and "waiting for you" not in listed
+
+
+def test_the_requesters_history_keeps_triage_and_staff_articles_with_staff(client, sign_in, world):
+    people, values, _ = world
+    ref = values["ref"]
+    sign_in(people["requester"])
+    history = _read(client, "requester", people, values, "history")
+    assert "status New → In progress" in history
+    assert history.count("replied") == 2 and "posted an update" in history
+    for hidden in ("impact", "priority", "linked article", "internal note", "Fay Follower"):
+        assert hidden not in history, hidden
+    sign_in(people["follower"])
+    history = _read(client, "follower", people, values, "history")
+    assert "status New → In progress" in history and "posted an update" in history
+    assert "replied" not in history and "Erin" not in history
+    sign_in(people["agent"])
+    history = _read(client, "agent", people, values, "history")
+    for shown in ("impact medium → high", "linked article staff-mfa-reset", "added an internal"):
+        assert shown in history, shown
+    assert client.get(f"/incidents/{ref}").status_code == 200
+
+
+def test_a_readable_linked_article_shows_in_the_requesters_history(
+    client, sign_in, world, make_article, agent
+):
+    people, values, _ = world
+    public = make_article(title="Dock firmware update", slug="dock-firmware-update")
+    incident = db.session.get(Incident, int(values["id"]))
+    services.link_article(incident, public.id, agent)
+    db.session.commit()
+    for role in ("requester", "follower", "shared"):
+        sign_in(people[role])
+        assert "dock-firmware-update" in _read(client, role, people, values, "history"), role

@@ -244,12 +244,14 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, with_files):
     assert response.status_code == 302 and response.location.startswith("/login")
 
 
-def test_a_follower_sees_public_attachments_only(client, sign_in, other, with_files):
+def test_a_follower_downloads_none_of_the_requesters_files(client, sign_in, other, with_files):
     incident, urls = with_files
     sign_in(other)
     client.get("/incidents/new?q=Laptop will not start")  # offered as a known issue
     assert client.post(f"/incidents/{incident.ref}/follow").status_code == 302
-    assert download(client, urls["black.png"]).status_code == 200
+    page = client.get(f"/incidents/{incident.ref}").text
+    assert "black.png" not in page and "firmware.log" not in page
+    assert download(client, urls["black.png"]).status_code == 404
     assert download(client, urls["firmware.log"]).status_code == 404
 
 

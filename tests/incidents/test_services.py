@@ -358,21 +358,33 @@ def test_a_requester_cannot_reply_on_a_closed_incident(make_incident, agent, emp
         services.add_comment(incident, employee, "One more thing")
 
 
-def test_followers_are_told_with_the_requester(make_incident, agent, employee, other):
+def test_followers_hear_of_updates_and_the_solution_not_the_conversation(
+    make_incident, agent, employee, other
+):
     incident = make_incident(title="VPN drops every hour")
     assert services.follow(incident, other) is True
     assert services.follow(incident, other) is False
     assert services.follow(incident, employee) is False  # the requester already hears
-    services.add_comment(incident, agent, "We are looking at the VPN gateway.")
+    services.add_comment(incident, agent, "Erin, which laptop do you use?")
+    services.add_comment(incident, agent, "A new gateway goes in tonight.", for_followers=True)
     services.change_status(incident, "waiting", agent)
     services.change_status(incident, "in_progress", agent)
     services.resolve(incident, agent, "Replaced the gateway.")
     db.session.commit()
-    for person in (employee, other):
-        subjects = [m.subject for m in mails(person.email)]
-        assert "[INC-000001] New reply: VPN drops every hour" in subjects
-        assert "[INC-000001] We need your answer: VPN drops every hour" in subjects
-        assert "[INC-000001] Resolved: VPN drops every hour" in subjects
+    requester = [m.subject for m in mails(employee.email)]
+    assert "[INC-000001] New reply: VPN drops every hour" in requester
+    assert "[INC-000001] We need your answer: VPN drops every hour" in requester
+    assert "[INC-000001] Resolved: VPN drops every hour" in requester
+    follower = mails(other.email)
+    assert [m.subject for m in follower] == [
+        "[INC-000001] Update: VPN drops every hour",
+        "[INC-000001] Resolved: VPN drops every hour",
+    ]
+    assert "A new gateway goes in tonight." in follower[0].body
+    assert "Replaced the gateway." in follower[1].body
+    for mail in follower:
+        assert "Erin" not in mail.body and "erin@example.com" not in mail.body + mail.html
+        assert "reopen" not in mail.body.lower()
 
 
 def test_similar_open_incidents_are_known_issues(make_incident, agent):
@@ -547,8 +559,11 @@ def test_only_the_requester_confirms_the_fix(make_incident, agent, employee, oth
     with pytest.raises(IncidentError, match="only the person who raised this incident can"):
         services.change_status(incident, "closed", other)
     assert incident.status == "resolved"
-    services.reopen(incident, other, "Not fixed for me either.")  # but a follower may say so
-    assert incident.status == "reopened"
+    with pytest.raises(IncidentError, match="only the person who raised this incident can"):
+        services.reopen(incident, other, "Not fixed for me either.")  # nor reopen it
+    with pytest.raises(IncidentError, match="only the person who raised this incident can"):
+        services.change_status(incident, "reopened", other)
+    assert incident.status == "resolved" and incident.comments == []
 
 
 @pytest.mark.parametrize("status", ["resolved", "closed"])
