@@ -6,9 +6,10 @@
 The default `make run` settings: a throwaway SQLite database in WAL mode with the starter
 library (``flask db upgrade`` and ``flask setup``), ``gunicorn --workers 2 --threads 4
 'portal:create_app()'`` on a free 127.0.0.1 port. --threads client threads search without a
-pause, every query unique (words of the library's titles plus a number, so no answer comes
-from a cache), alternating ``GET /api/v1/search`` and the search page ``GET /search``; a
-monitor polls ``GET /healthz`` every 0.25 s. After --settle healthy seconds, each phase does
+pause, every query unique (two words of one of the library's titles and a unique tail of
+punctuation, so no answer comes from a cache and the article passes the relevance bar),
+alternating ``GET /api/v1/search`` and the search page ``GET /search``; a monitor polls
+``GET /healthz`` every 0.25 s. After --settle healthy seconds, each phase does
 one fault to the live index and keeps searching for --phase seconds:
 
 - whole ``search-index`` folder deleted;
@@ -64,8 +65,16 @@ def live_build(index: Path) -> Path:
     return index / (index / "CURRENT").read_text().strip()
 
 
+def _remove(folder: Path) -> None:
+    """Gone at once for the servers (a rename is atomic), then deleted: a server that starts
+    writing into the folder meanwhile cannot make the removal fail half-way."""
+    gone = folder.with_name(f".{folder.name}-removed-{secrets.token_hex(4)}")
+    os.rename(folder, gone)
+    shutil.rmtree(gone, ignore_errors=True)
+
+
 def delete_folder(index: Path) -> None:
-    shutil.rmtree(index)
+    _remove(index)
 
 
 def random_bytes(index: Path) -> None:
@@ -76,7 +85,7 @@ def random_bytes(index: Path) -> None:
 
 
 def delete_live_build(index: Path) -> None:
-    shutil.rmtree(live_build(index))
+    _remove(live_build(index))
 
 
 def current_names_nothing(index: Path) -> None:
@@ -136,13 +145,25 @@ def get(conn_holder: list, port: int, path: str) -> tuple[int, bytes]:
         raise
 
 
-def searcher(slot: int, port: int, words: list[str], log: Log, stop: threading.Event) -> None:
+def unique_tail(n: int) -> str:
+    """Punctuation that makes a query unique (no answer from a cache) without adding a word:
+    a number would be a concept of its own, and pull the meaning score down."""
+    marks = ".,;:!?-"
+    out = []
+    while True:
+        n, digit = divmod(n, len(marks))
+        out.append(marks[digit])
+        if not n:
+            return "".join(out)
+
+
+def searcher(slot: int, port: int, words: list[list[str]], log: Log, stop: threading.Event) -> None:
     rng = random.Random(slot)
     holder: list = []
     n = 0
     while not stop.is_set():
         n += 1
-        q = f"{' '.join(rng.sample(words, 2))} {slot}{n:06d}"
+        q = f"{' '.join(rng.sample(rng.choice(words), 2))} {unique_tail(slot * 1_000_000 + n)}"
         api = n % 2 == 0
         path = ("/api/v1/search?" if api else "/search?") + urlencode({"q": q})
         sent = time.monotonic()
@@ -190,9 +211,10 @@ def monitor(port: int, log: Log, stop: threading.Event) -> None:
         stop.wait(0.25)
 
 
-def title_words(dbfile: Path, port: int) -> list[str]:
-    """Words of the public titles that a search finds (stop words, like "your", find
-    nothing), so that any query of two of them has a result."""
+def title_words(dbfile: Path, port: int) -> list[list[str]]:
+    """Per public title, its words that a search finds (stop words, like "your", find
+    nothing), for titles with two or more: any two of one title make a query that its
+    article answers as a match."""
     import sqlite3
 
     with sqlite3.connect(dbfile) as conn:
@@ -204,13 +226,16 @@ def title_words(dbfile: Path, port: int) -> list[str]:
         ]
     words = sorted({w for t in titles for w in re.findall(r"[a-z]{4,}", t.lower())})
     holder: list = []
-    found = []
+    found = set()
     for word in words:
         status, body = get(holder, port, "/api/v1/search?" + urlencode({"q": word}))
         if status == 200 and json.loads(body)["results"]:
-            found.append(word)
+            found.add(word)
     holder[0].close()
-    return found
+    per_title = [
+        sorted({w for w in re.findall(r"[a-z]{4,}", t.lower()) if w in found}) for t in titles
+    ]
+    return [ws for ws in per_title if len(ws) >= 2]
 
 
 def exceptions(server_log: str) -> Counter:
@@ -296,7 +321,7 @@ def run(args, workdir: Path, state: dict) -> int:
     state["server"] = server
     server.start("/healthz")
     words = title_words(dbfile, server.port)
-    hb.note(f"gunicorn on 127.0.0.1:{server.port} ({server.settings}), {len(words)} title words")
+    hb.note(f"gunicorn on 127.0.0.1:{server.port} ({server.settings}), {len(words)} titles")
 
     log = Log()
     stop = threading.Event()

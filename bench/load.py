@@ -1,28 +1,44 @@
-"""A load test that writes: gunicorn (4 workers) on PostgreSQL with mixed traffic, then checks.
+"""A load test that writes: gunicorn under mixed traffic on SQLite or PostgreSQL, then checks.
 
-    python bench/load.py [--seconds 60] [--clients 8] [--workers 4] [--threads 4]
-                         [--employees 3] [--no-indexer] [--seed 42]
+    python bench/load.py [--db sqlite|postgresql] [--seconds 60] [--clients 8]
+                         [--workers 2 (sqlite) | 4 (postgresql)] [--threads 4]
+                         [--employees 3] [--kill] [--smtp-outage] [--no-indexer] [--seed 42]
 
-Creates a fresh PostgreSQL database (``firstfix_load_<random>`` on 127.0.0.1:5432, user
-postgres), seeds it the documented way (``flask db upgrade``, ``flask setup`` with the
-starter library, ``flask users create`` and ``flask tokens create``), starts
-``gunicorn --workers 4 --threads 4 'portal:create_app()'`` on a free 127.0.0.1 port and, as
-the README's production set-up does, ``flask search sync --watch`` beside it. Then --clients
-threads (each with one keep-alive connection) send for --seconds a mix of:
+``--db sqlite`` (the default) is the default `make run`: a fresh SQLite file in WAL mode in a
+temporary folder, ``gunicorn --workers 2 --threads 4 'portal:create_app()'`` and ``flask
+worker`` beside it (mail, SLA). ``--db postgresql`` creates a fresh PostgreSQL database
+(``firstfix_load_<random>`` on 127.0.0.1:5432, user postgres), runs gunicorn with 4 workers,
+``flask worker`` and, as the README's production set-up does, ``flask search sync --watch``.
+Both are seeded the documented way (``flask db upgrade``, ``flask setup`` with the starter
+library, ``flask users create`` and ``flask tokens create``), and mail goes to a small SMTP
+sink inside this script (plain SMTP on a free 127.0.0.1 port) that records every message.
+Then --clients threads (each with one keep-alive connection) send for --seconds a mix of:
 
-- 80% reads: API searches (30%), the search page (25%), article pages (25%), anonymous;
-- 15% incidents through the API with an employee's bearer token: new incidents (8%) and
-  replies to the thread's own incidents (7%), each with a unique marker;
-- 5% article edits by a signed-in staff member through the editor form (GET the form, POST it
-  back with a unique marker word added to the body); each client thread edits its own share
-  of the articles, so two edits never race for the same article.
+- reads (65%): API searches (25%), the search page (20%), article pages (20%), anonymous;
+- incidents through the API with an employee's bearer token: new incidents (10%) and
+  replies to the thread's own incidents (8%), each with a unique marker;
+- votes "No" with a unique marker as the comment, anonymous (7%);
+- sign-ins of an employee with a password (5%);
+- article edits by a signed-in staff member through the editor form (5%: GET the form, POST
+  it back with a unique marker word added to the body); each client thread edits its own
+  share of the articles, so two edits never race for the same article.
+
+``--kill``: a quarter into the run one gunicorn worker gets SIGKILL (the master starts
+another); half way, the master, its workers and ``flask worker`` all get SIGKILL and are
+started again on the same port (a refused connection is retried after 0.2 s).
+``--smtp-outage``: the SMTP sink refuses connections from a quarter to half of the run, then
+accepts again.
 
 Afterwards it verifies: no 5xx answer; every incident it created exists exactly once (the
 refs returned against ``GET /api/v1/incidents`` as staff, and against the database), every
-reply exactly once; every saved edit's marker is in the article's body in the database and
-the article is found by searching for the marker; and ``flask --app portal search check``
-with the same environment exits 0. Prints requests/s and p50/p95/p99 per kind, the checks,
-the load average, and one JSON line last.
+reply and vote exactly once, nothing it did not send or may have sent (a request without an
+answer may or may not have been saved, never twice); every saved edit's marker is in the
+article's body in the database, no other marker is, and the article is found by searching
+for the marker; ``flask --app portal search check`` with the same environment exits 0; and
+the mail: every outbox row sent (waiting for the retries after an outage), each received by
+the sink once, none it does not know; a second copy counts as documented only when the
+outbox shows that a process was killed while it held the message (claimed and sent again).
+Prints requests/s and p50/p95/p99 per kind, the checks, the load average, and one JSON line.
 
 Everything is on 127.0.0.1 and bounded in time; the servers are stopped and the database
 dropped at the end, also after an error, Ctrl-C or SIGTERM.
@@ -35,9 +51,12 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -45,6 +64,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -61,22 +81,27 @@ PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 REQUEST_TIMEOUT = 30.0
 CHECK_TIMEOUT = 30.0  # seconds for search check to pass, and for every marker to be found
 STAFF_EMAIL = "load-staff@example.com"
+MAIL_DRAIN_TIMEOUT = 300.0  # seconds for the outbox to empty after the load (retries wait)
 KINDS = (
     "api_search",
     "search_page",
     "article_view",
     "incident_create",
     "incident_reply",
+    "vote",
+    "sign_in",
     "edit_form",
     "edit_save",
 )
 # operation -> share of operations in percent (an edit is two requests: the form and the save)
 MIX = (
-    ("api_search", 30),
-    ("search_page", 25),
-    ("article_view", 25),
-    ("incident_create", 8),
-    ("incident_reply", 7),
+    ("api_search", 25),
+    ("search_page", 20),
+    ("article_view", 20),
+    ("incident_create", 10),
+    ("incident_reply", 8),
+    ("vote", 7),
+    ("sign_in", 5),
     ("edit", 5),
 )
 EXPECTED = {
@@ -85,6 +110,8 @@ EXPECTED = {
     "article_view": 200,
     "incident_create": 201,
     "incident_reply": 201,
+    "vote": 302,
+    "sign_in": 302,
     "edit_form": 200,
     "edit_save": 302,
     "login": 302,
@@ -128,10 +155,112 @@ def drop_database(name: str) -> None:
 
 
 def db_query(name: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of ``sql`` (``%s`` placeholders) on the PostgreSQL database ``name``, or on the
+    SQLite file ``name`` when it is a path (read only, beside the servers)."""
+    if name.endswith(".db"):
+        conn = sqlite3.connect(f"file:{name}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+        finally:
+            conn.close()
     import psycopg
 
     with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=name) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+# -- a mail server that records -----------------------------------------------------------
+
+
+class SmtpSink:
+    """Plain SMTP on a fixed 127.0.0.1 port, one thread per session; keeps every message's
+    Message-ID. ``down()`` closes the listening socket (connections are refused, as with a
+    server that is off) and ``up()`` listens again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = hb.free_port()
+        self.received: Counter = Counter()  # message key -> copies received
+        self.sessions = 0
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    def up(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        sock.listen(64)
+        self._sock = sock
+        self._thread = threading.Thread(target=self._accept, args=(sock,), daemon=True)
+        self._thread.start()
+
+    def down(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _accept(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn: socket.socket) -> None:
+        with self._lock:
+            self.sessions += 1
+        conn.settimeout(30)
+        reader = conn.makefile("rb")
+
+        def say(line: str) -> None:
+            conn.sendall(line.encode() + b"\r\n")
+
+        try:
+            say("220 sink ESMTP")
+            while True:
+                line = reader.readline()
+                if not line:
+                    return
+                verb = line.decode("ascii", "replace").strip().split(" ", 1)[0].upper()
+                if verb == "EHLO":
+                    say("250-sink")
+                    say("250 8BITMIME")
+                elif verb in ("HELO", "MAIL", "RCPT", "RSET", "NOOP"):
+                    say("250 ok")
+                elif verb == "DATA":
+                    say("354 go on")
+                    data = []
+                    while (chunk := reader.readline()) not in (b".\r\n", b".\n", b""):
+                        data.append(chunk)
+                    with self._lock:
+                        self.received[mail_key(b"".join(data))] += 1
+                    say("250 queued")
+                elif verb == "QUIT":
+                    say("221 bye")
+                    return
+                else:
+                    say("502 not implemented")
+        except OSError:
+            return
+        finally:
+            reader.close()
+            conn.close()
+
+
+def mail_key(raw: bytes) -> str:
+    """The outbox row a message came from: its stored Message-ID, or ``firstfix.<id>`` for
+    the ids the sender makes up from the row (see portal/notifications/sender.py)."""
+    found = re.search(rb"^Message-ID:\s*(<[^>\r\n]+>)", raw, re.IGNORECASE | re.MULTILINE)
+    mid = found.group(1).decode("ascii", "replace") if found else "(no Message-ID)"
+    made = re.match(r"<firstfix\.(\d+)\.", mid)
+    return f"firstfix.{made.group(1)}" if made else mid
 
 
 # -- one client ----------------------------------------------------------------------------
@@ -206,6 +335,7 @@ class Client:
         self.port = port
         self.run_id = run_id
         self.token = tokens["employees"][slot % len(tokens["employees"])]
+        self.employee = tokens["passwords"][slot % len(tokens["passwords"])]  # (email, password)
         self.staff_password = staff_password
         self.slugs = slugs  # every public published article: views
         self.mine = mine  # this thread's share of them: edits
@@ -218,6 +348,9 @@ class Client:
         self.uncertain_titles: list[str] = []  # sent, no answer: may or may not exist
         self.replies: list[str] = []  # markers of replies answered 201
         self.uncertain_replies: list[str] = []
+        self.votes: list[str] = []  # comment markers of votes answered 302
+        self.uncertain_votes: list[str] = []
+        self.sign_ins = 0
         self.edits: list[tuple[str, str]] = []  # (slug, marker) saved (302)
         self.failed_edits: list[tuple[str, str]] = []
         self.counter = 0
@@ -259,9 +392,12 @@ class Client:
                 if attempt == 1 and reused and stale and method == "GET":
                     self.tally.exceptions[f"{kind}: stale keep-alive connection, retried"] += 1
                     continue
-                if kind in self.tally.times:
+                refused = isinstance(exc, ConnectionRefusedError)
+                if kind in self.tally.times and not refused:  # refused: the server was down
                     self.tally.times[kind].append((time.perf_counter() - start) * 1000.0)
                 self.tally.exceptions[f"{kind}: {type(exc).__name__}"] += 1
+                if refused:
+                    time.sleep(0.2)  # being restarted: try again soon, as a person would
                 if len(self.tally.unexpected) < 20:
                     self.tally.unexpected.append(
                         f"{kind} {method} {path[:60]}: {exc!r} at "
@@ -337,6 +473,27 @@ class Client:
             self.uncertain_replies.append(marker)
         elif got[0] == 201:
             self.replies.append(marker)
+
+    def vote(self):
+        """An anonymous reader answers "No" with a comment: one new vote row per session."""
+        slug = self.rng.choice(self.slugs)
+        marker = f"Vote {self.run_id} {self.next_marker()}"
+        body = urlencode({"no": "No", "comment": marker}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        got = self.request("vote", "POST", f"/articles/{slug}/vote", body, headers)
+        if got is None:
+            self.uncertain_votes.append(marker)
+        elif got[0] == 302 and "voted=1" in got[1].get("Location", ""):
+            self.votes.append(marker)
+
+    def sign_in(self):
+        """An employee signs in with a password (a fresh browser: no cookies kept)."""
+        email, password = self.employee
+        body = urlencode({"email": email, "password": password, "next": ""}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        got = self.request("sign_in", "POST", "/login", body, headers)
+        if got is not None and got[0] == 302 and "/login" not in got[1].get("Location", ""):
+            self.sign_ins += 1
 
     def edit(self):
         if not self.mine:
@@ -461,15 +618,37 @@ def verify(port, dbname, env, clients, staff_token, run_id) -> dict:
     rp += [f"unexpected reply {m}" for m in bodies if m not in set(replies) | uncertain_replies]
     rp += [f"{m}: {n} rows (request unanswered)" for m, n in bodies.items() if n > 1]
 
+    # 3b. votes in the database (the comment is the marker)
+    votes = [m for c in clients for m in c.votes]
+    uncertain_votes = {m for c in clients for m in c.uncertain_votes}
+    vote_rows = Counter(
+        comment
+        for (comment,) in db_query(
+            dbname, "SELECT comment FROM votes WHERE comment LIKE %s", (f"Vote {run_id} %",)
+        )
+    )
+    out["votes_created"] = len(votes)
+    out["vote_problems"] = vp = [f"{m}: {vote_rows[m]} rows" for m in votes if vote_rows[m] != 1]
+    vp += [f"unexpected vote {m}" for m in vote_rows if m not in set(votes) | uncertain_votes]
+    vp += [f"{m}: {n} rows (request unanswered)" for m, n in vote_rows.items() if n > 1]
+    out["sign_ins"] = sum(c.sign_ins for c in clients)
+
     # 4. edits: in the database, and found by search
     body_rows = dict(db_query(dbname, "SELECT slug, body_md FROM articles"))
     out["edits_saved"] = len(edits)
     out["edits_failed"] = sum(len(c.failed_edits) for c in clients)
     missing_db = [f"{s}:{m}" for s, m in edits if m not in body_rows.get(s, "")]
     out["edits_missing_in_db"] = missing_db
+    sent_markers = {m for _, m in edits} | {m for c in clients for _, m in c.failed_edits}
+    in_bodies = Counter(
+        m for body in body_rows.values() for m in re.findall(r"load test (lt[a-z]{10})", body)
+    )
+    out["edits_unexpected"] = [m for m in in_bodies if m not in sent_markers]
+    out["edits_unexpected"] += [f"{m} x{n}" for m, n in in_bodies.items() if n > 1]
     started = time.monotonic()
     waiting = list(edits)
     passes = 0
+    answers: dict[str, str] = {}
     while waiting and time.monotonic() - started < CHECK_TIMEOUT:
         passes += 1
         still = []
@@ -477,10 +656,18 @@ def verify(port, dbname, env, clients, staff_token, run_id) -> dict:
             status, data = get_json(port, "/api/v1/search?" + urlencode({"q": marker}))
             if status != 200 or slug not in [hit["slug"] for hit in data["results"]]:
                 still.append((slug, marker))
+                answers[marker] = (
+                    f"{status}: total {data.get('total')}, "
+                    f"results {[h['slug'] for h in data.get('results', [])][:3]}, "
+                    f"related {[h['slug'] for h in data.get('related', [])][:3]}, "
+                    f"suggestion {data.get('suggestion')!r}, notice {data.get('notice')!r}"
+                    if isinstance(data, dict)
+                    else f"{status}"
+                )
         waiting = still
         if waiting:
             time.sleep(0.5)
-    out["edits_not_found"] = [f"{s}:{m}" for s, m in waiting]
+    out["edits_not_found"] = [f"{s}:{m} ({answers.get(m)})" for s, m in waiting]
     out["edits_found_s"] = round(time.monotonic() - started, 2)
     out["edits_search_passes"] = passes
 
@@ -509,6 +696,58 @@ def verify(port, dbname, env, clients, staff_token, run_id) -> dict:
     return out
 
 
+def verify_mail(dbname: str, sink: SmtpSink, timeout: float) -> dict:
+    """Wait for the outbox to send everything it can, then compare it with what the sink got.
+
+    A row still claimed by a process that was killed mid-send waits out its claim (ten
+    minutes), so it is reported, not waited for."""
+    started = time.monotonic()
+    claimed = []
+    while True:
+        unsent = db_query(
+            dbname, "SELECT id, next_attempt_at FROM mail_outbox WHERE sent_at IS NULL"
+        )
+        # a claim holds a message for ten minutes; a retry after a failure waits one, two,
+        # four: whatever falls due within five minutes is waited for
+        horizon = datetime.now(UTC) + timedelta(minutes=5)
+        claimed = [i for i, due in unsent if _utc(due) > horizon]
+        if len(unsent) == len(claimed) or time.monotonic() - started > timeout:
+            break
+        time.sleep(2)
+    waited = round(time.monotonic() - started, 1)
+    time.sleep(1)  # a send in flight reaches the sink
+    rows = db_query(dbname, "SELECT id, message_id, sent_at, attempts FROM mail_outbox")
+    key = {(mid or f"firstfix.{i}"): (i, sent, attempts) for i, mid, sent, attempts in rows}
+    unsent = [i for i, _, sent, _ in rows if sent is None]
+    not_received = [
+        k for k, (_, sent, _) in key.items() if sent is not None and not sink.received[k]
+    ]
+    unknown = [k for k in sink.received if k not in key]
+    duplicates = {k: n for k, n in sink.received.items() if n > 1}
+    undocumented = [k for k in duplicates if k in key and key[k][2] < 2]
+    return {
+        "outbox": len(rows),
+        "sent": len(rows) - len(unsent),
+        "unsent": len(unsent),
+        "received": sum(sink.received.values()),
+        "not_received": len(not_received),
+        "unknown": len(unknown),
+        "duplicates": len(duplicates),
+        "undocumented_duplicates": len(undocumented),
+        "held_by_a_killed_claim": len(claimed),
+        "retried": sum(1 for *_, attempts in rows if attempts and attempts > 1),
+        "smtp_sessions": sink.sessions,
+        "waited_s": waited,
+    }
+
+
+def _utc(value) -> datetime:
+    """A timestamp from either database (SQLite gives text) as an aware UTC datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 # -- the run -------------------------------------------------------------------------------
 
 
@@ -524,12 +763,15 @@ def seed(env: dict[str, str], employees: int, staff_password: str) -> dict:
     )
     tokens = {"staff": hb.flask_cli(env, "tokens", "create", STAFF_EMAIL).strip().splitlines()[-1]}
     tokens["employees"] = []
+    tokens["passwords"] = []
     for i in range(1, employees + 1):
         email = f"load-employee-{i}@example.com"
+        password = secrets.token_urlsafe(12)
+        tokens["passwords"].append((email, password))
         hb.flask_cli(
             env,
             *("users", "create", "--email", email, "--name", f"Load Employee {i}"),
-            *("--role", "employee", "--password", secrets.token_urlsafe(12)),
+            *("--role", "employee", "--password", password),
         )
         tokens["employees"].append(
             hb.flask_cli(env, "tokens", "create", email).strip().splitlines()[-1]
@@ -555,28 +797,110 @@ def summarize(clients, elapsed: float) -> dict:
     return rows
 
 
+class Servers:
+    """gunicorn, ``flask worker`` and (PostgreSQL) the indexer, startable again on the same
+    port after a kill."""
+
+    def __init__(self, args, env: dict[str, str], workdir: Path, state: dict) -> None:
+        self.args, self.env, self.workdir, self.state = args, env, workdir, state
+        self.gunicorn: hb.Gunicorn | None = None
+        self.port: int | None = None
+        self.helpers: list[subprocess.Popen] = []
+        self.starts = 0
+
+    def start(self) -> None:
+        server = hb.Gunicorn(
+            "portal:create_app()",
+            self.env,
+            self.args.workers,
+            self.args.threads,
+            self.workdir / "gunicorn.log",
+            port=self.port,
+        )
+        self.port = server.port
+        self.state["servers"].append(server)
+        server.start("/healthz")
+        self.gunicorn = server
+        flask = str(Path(sys.executable).with_name("flask"))
+        commands = [["worker"]]
+        if self.args.db == "postgresql" and self.args.indexer:
+            commands.append(["search", "sync", "--watch", "--interval", "1"])
+        self.helpers = []
+        for command in commands:
+            log = open(self.workdir / f"{command[0]}.log", "ab")  # closed in cleanup()
+            proc = subprocess.Popen(
+                [flask, "--app", "portal", *command],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            self.state["processes"].append((proc, log))
+            self.helpers.append(proc)
+        self.starts += 1
+
+    def kill_worker(self) -> int | None:
+        workers = self.gunicorn.workers() if self.gunicorn else []
+        if not workers:
+            return None
+        os.kill(workers[0], signal.SIGKILL)
+        return workers[0]
+
+    def kill_all(self) -> list[int]:
+        """SIGKILL to the master, its workers and the helpers at once: a crash of the node."""
+        pids = [self.gunicorn.proc.pid, *self.gunicorn.workers()] if self.gunicorn else []
+        pids += [p.pid for p in self.helpers if p.poll() is None]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for proc in [self.gunicorn.proc, *self.helpers]:
+            proc.wait(timeout=10)
+        for pid in pids:  # orphaned workers die with the master's socket; wait until gone
+            deadline = time.monotonic() + 10
+            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        return pids
+
+
 def run(args, workdir: Path, state: dict) -> int:
     load_start = hb.loadavg()
     run_id = secrets.token_hex(4)
-    dbname = f"firstfix_load_{run_id}"
     staff_password = secrets.token_urlsafe(16)
+    sink = SmtpSink()
+    sink.up()
+    state["sink"] = sink
+    if args.db == "postgresql":
+        dbname = f"firstfix_load_{run_id}"
+        url = f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbname}"
+    else:
+        dbname = str(workdir / "portal.db")  # WAL: the portal's own setting for SQLite files
+        url = f"sqlite:///{dbname}"
     env = hb.clean_env(
         {
-            "DATABASE_URL": f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbname}",
+            "DATABASE_URL": url,
             "PORTAL_SEARCH_INDEX_DIR": str(workdir / "index"),
             "PORTAL_ATTACHMENTS_DIR": str(workdir / "attachments"),
             "PORTAL_SECRET_KEY": secrets.token_hex(16),
             "PORTAL_WTF_CSRF_ENABLED": "false",
             "PORTAL_RATELIMIT_ENABLED": "false",
-            "PORTAL_MAIL_SEND_AFTER_COMMIT": "false",  # no SMTP server here: mail stays queued
+            "PORTAL_MAIL_SERVER": "127.0.0.1",
+            "PORTAL_MAIL_PORT": str(sink.port),
+            "PORTAL_MAIL_TIMEOUT": "5",
+            "PORTAL_WORKER_SEND_INTERVAL": "5",
             "PORTAL_ADMIN_EMAIL": "load-admin@example.com",
             "PORTAL_ADMIN_PASSWORD": secrets.token_urlsafe(16),
         }
     )
-    note(f"creating database {dbname}")
-    create_database(dbname)
-    state["dbname"] = dbname
+    if args.db == "postgresql":
+        note(f"creating database {dbname}")
+        create_database(dbname)
+        state["dbname"] = dbname
     tokens = seed(env, args.employees, staff_password)
+    if args.db == "sqlite":
+        mode = db_query(dbname, "PRAGMA journal_mode")[0][0]
+        note(f"SQLite journal mode: {mode}")
     slugs = [
         slug
         for (slug,) in db_query(
@@ -587,28 +911,14 @@ def run(args, workdir: Path, state: dict) -> int:
     ]
     queries = sorted({q.text for q in synthetic.queries(random.Random(args.seed), 400)})
 
-    server = hb.Gunicorn(
-        "portal:create_app()", env, args.workers, args.threads, workdir / "gunicorn.log"
-    )
-    state["servers"].append(server)
-    note(f"gunicorn on 127.0.0.1:{server.port} ({server.settings})")
-    server.start("/healthz")
-    if args.indexer:
-        log = open(workdir / "indexer.log", "ab")  # closed in cleanup()
-        flask = str(Path(sys.executable).with_name("flask"))
-        indexer = subprocess.Popen(
-            [flask, "--app", "portal", "search", "sync", "--watch", "--interval", "1"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        state["processes"].append((indexer, log))
+    servers = Servers(args, env, workdir, state)
+    servers.start()
+    note(f"gunicorn on 127.0.0.1:{servers.port} ({servers.gunicorn.settings}), flask worker")
 
     clients = [
         Client(
             i,
-            server.port,
+            servers.port,
             run_id,
             tokens,
             staff_password,
@@ -625,6 +935,14 @@ def run(args, workdir: Path, state: dict) -> int:
         f"{args.clients} clients for {args.seconds:g} s on {len(slugs)} public articles "
         f"(load average {hb.loadavg()})"
     )
+    # (seconds into the run, action): kills and the mail server's outage
+    plan = []
+    if args.kill:
+        plan += [(args.seconds / 4, "kill_worker"), (args.seconds / 2, "kill_all")]
+    if args.smtp_outage:
+        plan += [(args.seconds / 4, "smtp_down"), (args.seconds / 2, "smtp_up")]
+    plan.sort()
+    events: list[dict] = []
     stop = threading.Event()
     state["stop"] = stop
     started = time.monotonic()
@@ -634,22 +952,30 @@ def run(args, workdir: Path, state: dict) -> int:
         t.start()
     next_note = started + 15
     while any(t.is_alive() for t in threads):
-        if time.monotonic() > deadline + REQUEST_TIMEOUT + 15:
+        now = time.monotonic()
+        if now > deadline + REQUEST_TIMEOUT + 15:
             stop.set()
             break
-        if time.monotonic() > next_note:
+        while plan and now - started >= plan[0][0]:
+            _, action = plan.pop(0)
+            events.append(act(action, servers, sink, started))
+        if now > next_note:
             done = sum(len(v) for c in clients for v in c.tally.times.values())
-            note(f"{time.monotonic() - started:4.0f} s: {done} requests, load {hb.loadavg()}")
+            note(f"{now - started:4.0f} s: {done} requests, load {hb.loadavg()}")
             next_note += 15
-        time.sleep(0.2)
+        time.sleep(0.05)
     for t in threads:
         t.join(timeout=REQUEST_TIMEOUT + 5)
     elapsed = time.monotonic() - started
     load_after = hb.loadavg()
-    workers_rss = [{"pid": pid, **hb.proc_status(pid)} for pid in server.workers()]
+    workers_rss = [{"pid": pid, **hb.proc_status(pid)} for pid in servers.gunicorn.workers()]
 
     note("verifying")
-    checks = verify(server.port, dbname, env, clients, tokens["staff"], run_id)
+    checks = verify(servers.port, dbname, env, clients, tokens["staff"], run_id)
+    note("waiting for the outbox to send everything")
+    checks["mail"] = verify_mail(dbname, sink, MAIL_DRAIN_TIMEOUT)
+    if args.db == "sqlite":
+        checks["integrity"] = db_query(dbname, "PRAGMA integrity_check")[0][0]
     log_full = (workdir / "gunicorn.log").read_text(errors="replace")
     server_log = {
         "worker_timeouts": log_full.count("WORKER TIMEOUT"),
@@ -657,30 +983,55 @@ def run(args, workdir: Path, state: dict) -> int:
         "errors": sum(" ERROR " in line for line in log_full.splitlines()),
     }
     log_text = log_full[-2500:] if checks["5xx"] or server_log["tracebacks"] else ""
-    queued_mail = db_query(dbname, "SELECT count(*) FROM mail_outbox")[0][0]
     report(
         args,
         clients,
         elapsed,
         checks,
-        server.settings,
+        servers.gunicorn.settings,
         (load_start, load_after),
         workers_rss,
-        queued_mail,
+        events,
         (server_log, log_text),
     )
+    mail = checks["mail"]
     ok = (
         checks["5xx"] == 0
         and not checks["incident_problems"]
         and not checks["reply_problems"]
+        and not checks["vote_problems"]
         and not checks["edits_missing_in_db"]
+        and not checks["edits_unexpected"]
         and not checks["edits_not_found"]
         and checks["search_check"]["exit"] == 0
+        and checks.get("integrity", "ok") == "ok"
+        and mail["not_received"] == 0
+        and mail["unknown"] == 0
+        and mail["undocumented_duplicates"] == 0
+        and (mail["unsent"] == 0 or args.kill)
     )
     return 0 if ok else 1
 
 
-def report(args, clients, elapsed, checks, settings, loads, workers_rss, queued_mail, logs):
+def act(action: str, servers: Servers, sink: SmtpSink, started: float) -> dict:
+    at = round(time.monotonic() - started, 1)
+    event: dict = {"at_s": at, "action": action}
+    if action == "kill_worker":
+        event["pid"] = servers.kill_worker()
+    elif action == "kill_all":
+        event["pids"] = servers.kill_all()
+        t0 = time.monotonic()
+        servers.start()
+        event["restart_s"] = round(time.monotonic() - t0, 1)
+    elif action == "smtp_down":
+        sink.down()
+    elif action == "smtp_up":
+        sink.up()
+    note(f"{at:4.0f} s: {action} {event}")
+    return event
+
+
+def report(args, clients, elapsed, checks, settings, loads, workers_rss, events, logs):
     l0, l1 = loads
     server_log, log_text = logs
     rows = summarize(clients, elapsed)
@@ -691,13 +1042,17 @@ def report(args, clients, elapsed, checks, settings, loads, workers_rss, queued_
             ops[kind] += len(c.tally.times[kind])
     reads = ops["api_search"] + ops["search_page"] + ops["article_view"]
     writes_inc = ops["incident_create"] + ops["incident_reply"]
+    others = ops["vote"] + ops["sign_in"]
     edits = ops["edit_form"]
-    n_ops = reads + writes_inc + edits or 1
+    n_ops = reads + writes_inc + others + edits or 1
+    database = "SQLite (WAL)" if args.db == "sqlite" else "PostgreSQL"
+    indexer = args.db == "postgresql" and args.indexer
     p = print
     p()
     p(
-        f"Firstfix load test: gunicorn {settings} on PostgreSQL, {args.clients} client threads "
-        f"for {elapsed:.1f} s, starter library, indexer {'on' if args.indexer else 'off'}"
+        f"Firstfix load test: gunicorn {settings} on {database}, {args.clients} client threads "
+        f"for {elapsed:.1f} s, starter library, flask worker, indexer {'on' if indexer else 'off'}"
+        f"{', kill -9' if args.kill else ''}{', SMTP outage' if args.smtp_outage else ''}"
     )
     p(
         f"  machine: {os.cpu_count()} cores; load average (1/5/15 min) {l0} at start, {l1} "
@@ -705,8 +1060,11 @@ def report(args, clients, elapsed, checks, settings, loads, workers_rss, queued_
     )
     p(
         f"  mix of operations: reads {reads / n_ops:.0%}, incidents and replies "
-        f"{writes_inc / n_ops:.0%}, edits {edits / n_ops:.0%} (target 80/15/5)"
+        f"{writes_inc / n_ops:.0%}, votes and sign-ins {others / n_ops:.0%}, edits "
+        f"{edits / n_ops:.0%} (target 65/18/12/5)"
     )
+    for event in events:
+        p(f"  at {event['at_s']:5.1f} s: {event['action']} {event}")
     p()
     p(f"  {'kind':<18}{'requests':>9}{'req/s':>9}{'p50':>9}{'p95':>9}{'p99':>9}   status")
 
@@ -751,27 +1109,47 @@ def report(args, clients, elapsed, checks, settings, loads, workers_rss, queued_
     )
     for line in checks["reply_problems"][:10]:
         p(f"    {line}")
-    edits_ok = not checks["edits_missing_in_db"] and not checks["edits_not_found"]
+    p(
+        f"  votes: {checks['votes_created']} recorded, each exactly once in the database, "
+        f"nothing extra: {mark(not checks['vote_problems'])}; sign-ins: {checks['sign_ins']}"
+    )
+    for line in checks["vote_problems"][:10]:
+        p(f"    {line}")
+    edits_ok = not (
+        checks["edits_missing_in_db"] or checks["edits_not_found"] or checks["edits_unexpected"]
+    )
     p(
         f"  article edits: {checks['edits_saved']} saved ({checks['edits_failed']} refused or "
         f"unanswered), {len(checks['edits_missing_in_db'])} markers missing from the database, "
+        f"{len(checks['edits_unexpected'])} unexpected, "
         f"{len(checks['edits_not_found'])} not found by searching for the marker "
         f"({checks['edits_search_passes']} pass(es) over the markers right after the load, "
         f"{checks['edits_found_s']} s): {mark(edits_ok)}"
     )
-    for line in (checks["edits_missing_in_db"] + checks["edits_not_found"])[:10]:
+    for line in (
+        checks["edits_missing_in_db"] + checks["edits_not_found"] + checks["edits_unexpected"]
+    )[:10]:
         p(f"    {line}")
     sc = checks["search_check"]
     p(
         f"  flask --app portal search check: exit {sc['exit']} after {len(sc['attempts'])} "
         f"attempt(s) {sc['attempts']}: {sc['output']}: {mark(sc['exit'] == 0)}"
     )
-    rss = [m.get("VmRSS", 0.0) for m in workers_rss]
+    if "integrity" in checks:
+        p(f"  PRAGMA integrity_check: {checks['integrity']}: {mark(checks['integrity'] == 'ok')}")
+    m = checks["mail"]
+    mail_ok = not (m["not_received"] or m["unknown"] or m["undocumented_duplicates"])
+    mail_ok = mail_ok and (m["unsent"] == 0 or args.kill)
     p(
-        "  RSS per gunicorn worker after the load: "
-        + ", ".join(f"{x:.0f} MB" for x in rss)
-        + f"; {queued_mail} notification mails queued in the outbox (sending after commit off)"
+        f"  mail: {m['outbox']} in the outbox, {m['sent']} sent ({m['unsent']} unsent, of which "
+        f"{m['held_by_a_killed_claim']} held by the claim of a killed sender), {m['received']} "
+        f"received by the sink in {m['smtp_sessions']} sessions; {m['not_received']} marked sent "
+        f"but never received, {m['unknown']} unknown, {m['duplicates']} received twice "
+        f"({m['undocumented_duplicates']} without a retry in the outbox), {m['retried']} "
+        f"retried; waited {m['waited_s']} s: {mark(mail_ok)}"
     )
+    rss = [m.get("VmRSS", 0.0) for m in workers_rss]
+    p("  RSS per gunicorn worker after the load: " + ", ".join(f"{x:.0f} MB" for x in rss))
     p(
         f"  gunicorn log: {server_log['worker_timeouts']} worker timeouts, "
         f"{server_log['tracebacks']} tracebacks, {server_log['errors']} ERROR lines"
@@ -791,6 +1169,14 @@ def report(args, clients, elapsed, checks, settings, loads, workers_rss, queued_
         "incident_problems": len(checks["incident_problems"]),
         "replies_created": checks["replies_created"],
         "reply_problems": len(checks["reply_problems"]),
+        "votes_created": checks["votes_created"],
+        "vote_problems": len(checks["vote_problems"]),
+        "sign_ins": checks["sign_ins"],
+        "edits_unexpected": len(checks["edits_unexpected"]),
+        "mail": checks["mail"],
+        "integrity": checks.get("integrity"),
+        "events": events,
+        "db": args.db,
         "edits_saved": checks["edits_saved"],
         "edits_missing_in_db": len(checks["edits_missing_in_db"]),
         "edits_not_found": len(checks["edits_not_found"]),
@@ -800,7 +1186,7 @@ def report(args, clients, elapsed, checks, settings, loads, workers_rss, queued_
         "server_log": server_log,
         "clients": args.clients,
         "gunicorn": settings,
-        "indexer": args.indexer,
+        "indexer": indexer,
         "cores": os.cpu_count(),
         "loadavg_start": l0,
         "loadavg_end": l1,
@@ -808,7 +1194,7 @@ def report(args, clients, elapsed, checks, settings, loads, workers_rss, queued_
     print(json.dumps(result), flush=True)
 
 
-def cleanup(state: dict, workdir: Path) -> None:
+def cleanup(state: dict, workdir: Path, keep: bool = False) -> None:
     if state.get("stop") is not None:
         state["stop"].set()
     for proc, log in state["processes"]:
@@ -822,13 +1208,18 @@ def cleanup(state: dict, workdir: Path) -> None:
         log.close()
     for server in state["servers"]:
         server.stop()
+    if state.get("sink") is not None:
+        state["sink"].down()
     if state.get("dbname"):
         try:
             drop_database(state["dbname"])
             note(f"dropped database {state['dbname']}")
         except Exception as exc:
             print(f"could not drop database {state['dbname']}: {exc}", file=sys.stderr)
-    shutil.rmtree(workdir, ignore_errors=True)
+    if keep:
+        print(f"kept {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _interrupt(_signum, _frame) -> None:
@@ -837,9 +1228,12 @@ def _interrupt(_signum, _frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=8, help="client threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (2 on SQLite, 4 on PostgreSQL)"
+    )
     parser.add_argument("--threads", type=int, default=4, help="per worker; 1 = sync workers")
     parser.add_argument("--employees", type=int, default=3, help="employee accounts")
     parser.add_argument(
@@ -848,8 +1242,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="do not run `flask search sync --watch` beside gunicorn",
     )
+    parser.add_argument("--kill", action="store_true", help="kill -9 a worker, then the server")
+    parser.add_argument(
+        "--smtp-outage", action="store_true", help="the mail server down for a quarter of the run"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the folder (logs, SQLite)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
+    if args.workers is None:
+        args.workers = 2 if args.db == "sqlite" else 4
     if not 1 <= args.seconds <= 3600:
         parser.error("--seconds must be 1..3600")
     if min(args.clients, args.workers, args.threads, args.employees) < 1:
@@ -857,14 +1258,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="firstfix-load-"))
-    state: dict = {"servers": [], "processes": [], "dbname": None, "stop": None}
+    state: dict = {"servers": [], "processes": [], "dbname": None, "stop": None, "sink": None}
     try:
         return run(args, workdir, state)
     except KeyboardInterrupt:
         print("interrupted: stopping the servers and dropping the database", file=sys.stderr)
         return 130
     finally:
-        cleanup(state, workdir)
+        cleanup(state, workdir, args.keep)
 
 
 if __name__ == "__main__":

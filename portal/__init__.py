@@ -41,6 +41,7 @@ def _configure_extensions(app: Flask) -> None:
     from portal.accounts import throttle as _throttle  # noqa: F401  (limits' sqlite:// storage)
     from portal.admin import models as _admin  # noqa: F401
     from portal.analytics import models as _analytics  # noqa: F401
+    from portal.articles import images as _article_images  # noqa: F401
     from portal.articles import models as _articles  # noqa: F401
     from portal.incidents import models as _incidents  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
@@ -79,6 +80,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 def _configure_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.admin.views import public_bp as branding_bp
     from portal.analytics.views import bp as reports_bp
     from portal.api import bp as api_bp
     from portal.articles.views import bp as articles_bp
@@ -91,6 +93,7 @@ def _configure_blueprints(app: Flask) -> None:
     app.register_blueprint(incidents_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(branding_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)

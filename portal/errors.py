@@ -18,13 +18,39 @@ def _extra_headers(exc: HTTPException) -> list[tuple[str, str]]:
     return [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
 
 
+# What a person reads instead of the server's wording, for the errors people meet in use.
+PERSONAL: dict[int, tuple[str, str]] = {
+    403: (
+        "You do not have access to this page",
+        "Your account does not have the role this page needs. If you think it should, ask "
+        "the service desk or an administrator to give it to you.",
+    ),
+    404: (
+        "We could not find this page",
+        "The address may be mistyped, or the page was moved. Search the help library, or go "
+        "back to the page you came from.",
+    ),
+}
+
+
+def wording(exc: HTTPException) -> tuple[str, str]:
+    """The heading and message of an error page: a person's words for the common errors,
+    unless the code that raised it explained itself (then its own description)."""
+    heading, message = PERSONAL.get(exc.code or 0, (exc.name, exc.description or ""))
+    if exc.description and exc.description != type(exc).description:
+        message = exc.description
+    return heading, message
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         headers = _extra_headers(exc)
         if _wants_json():
             return jsonify({"error": exc.name, "message": exc.description}), exc.code, headers
-        return render_template("error.html", error=exc), exc.code, headers
+        heading, message = wording(exc)
+        page = render_template("error.html", error=exc, heading=heading, message=message)
+        return page, exc.code, headers
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

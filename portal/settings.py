@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "mail_allowed_domains": [],  # unknown senders from these domains get an account
     "mail_unknown_senders": "refuse",  # refuse (politely) | guest (accept as a requester)
     "mail_sender_hourly_cap": 20,  # mails taken from one sender per hour (0: no cap)
+    # Branding (portal/branding.py): "" means PORTAL_NAME / the default accent
+    "brand_name": "",
+    "brand_accent": "",
+    "brand_logo": {},  # {"type", "width", "height", "version"} of the logo, {} for none
+    "brand_logo_data": "",  # the logo's bytes, base64 (read only when the logo is served)
 }
 
 

@@ -39,7 +39,10 @@ def page_language() -> str:
 
 
 def register(app: Flask) -> None:
+    from portal import branding
+
     app.add_template_global(page_language, "page_language")
+    app.add_template_global(branding.current, "site_brand")
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(sanitised, "sanitised")
     navigation.register(app)

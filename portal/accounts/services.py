@@ -158,7 +158,9 @@ def send_reset_link(actor: User, user: User, link_for, address: str = "") -> Non
 
 def _reset_mail(user: User, link: str) -> str:
     minutes = int(float(current_app.config["PASSWORD_RESET_MINUTES"]))
-    name = current_app.config["PORTAL_NAME"]
+    from portal import branding
+
+    name = branding.name()
     return (
         f"Hello {user.name},\n\n"
         f"someone asked to reset the password of your {name} account. To choose a new one,\n"

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    FileField,
     FloatField,
     Form,
     FormField,
@@ -176,6 +177,17 @@ class HolidayImportForm(FlaskForm):
     subdivision = StringField("Region code (optional)", validators=[Optional(), Length(max=10)])
     year = IntegerField("Year", validators=[InputRequired()])
     submit = SubmitField("Import public holidays")
+
+
+# -- branding -----------------------------------------------------------------------------
+
+
+class BrandingForm(FlaskForm):
+    name = StringField("Portal name", validators=[Optional(), Length(max=60)])
+    accent = StringField("Accent colour", validators=[Optional(), Length(max=20)])
+    logo = FileField("Logo (PNG, JPEG, GIF or WebP, at most 512 KB)")
+    remove_logo = BooleanField("Remove the logo")
+    submit = SubmitField("Save branding")
 
 
 # -- search synonyms ----------------------------------------------------------------------

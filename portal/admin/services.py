@@ -668,3 +668,23 @@ def summary() -> dict[str, str]:
         "Holidays": str(len(settings.get("holidays"))),
         "Synonym groups": str(db.session.scalar(select(func.count(SynonymGroup.id))) or 0),
     }
+
+
+# -- branding -----------------------------------------------------------------------------
+
+
+def set_branding(
+    actor: User, name: str, accent: str, logo: bytes | None = None, remove_logo: bool = False
+) -> bool:
+    """Set the portal's name, accent colour and logo; False (no entry) when nothing changed."""
+    from portal import branding
+
+    try:
+        changes = branding.store(name, accent, logo, remove_logo)
+    except branding.BrandingError as exc:
+        raise AdminError(str(exc)) from None
+    if not changes:
+        return False
+    detail = "; ".join(f"{what}: {old} -> {new}" for what, (old, new) in changes.items())
+    record(actor, "setting.branding", "branding", detail)
+    return True

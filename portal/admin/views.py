@@ -24,6 +24,7 @@ from portal.accounts.models import ROLES, User
 from portal.admin import services
 from portal.admin.actions import action_label
 from portal.admin.forms import (
+    BrandingForm,
     ButtonForm,
     CategoryForm,
     HolidayForm,
@@ -56,6 +57,8 @@ def localnow():
 
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+# The branding's stylesheet and logo, for everyone (pages and mail show them signed out too).
+public_bp = Blueprint("branding", __name__, url_prefix="/branding")
 
 AUDIT_PER_PAGE = 50
 USERS_PER_PAGE = 50
@@ -592,6 +595,95 @@ def revoke_token(token_id: int):
         lambda _: f"Token of {owner} revoked.",
         url_for(".tokens"),
     )
+
+
+# -- branding -----------------------------------------------------------------------------
+
+
+def _branding_page(form: BrandingForm | None = None) -> str:
+    from portal import branding
+
+    brand = branding.current()
+    if form is None:
+        form = BrandingForm(formdata=None)
+        form.name.data = settings.get("brand_name")
+        form.accent.data = settings.get("brand_accent")
+    return render_template(
+        "admin/branding.html",
+        form=form,
+        brand=brand,
+        default_name=current_app.config["PORTAL_NAME"],
+        default_accent=branding.DEFAULT_ACCENT,
+    )
+
+
+@bp.get("/branding")
+def branding():
+    """The portal's name, accent colour and logo."""
+    return _branding_page()
+
+
+@bp.post("/branding")
+def save_branding():
+    """Save the branding; every page and mail shows it from the next one on."""
+    from portal import branding as brand
+
+    form = BrandingForm()
+    upload = request.files.get("logo")
+    logo = None
+    if upload and upload.filename:
+        try:
+            logo = upload.stream.read(brand.LOGO_MAX_BYTES + 1)  # one byte more: "too large"
+        finally:
+            upload.close()
+    return _submit(
+        form,
+        lambda: services.set_branding(
+            current_user,
+            form.name.data or "",
+            form.accent.data or "",
+            logo=logo,
+            remove_logo=bool(form.remove_logo.data),
+        ),
+        lambda: _branding_page(form),
+        _saved("Branding"),
+        url_for(".branding"),
+    )
+
+
+def _cached(response, version: str):
+    """A versioned address never changes content: cache it a year; unversioned, revalidate."""
+    if request.args.get("v") == version:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@public_bp.get("/theme.css")
+def theme():
+    """The accent colour as CSS custom properties (linked after portal.css)."""
+    from portal import branding as brand
+
+    current = brand.current()
+    response = current_app.response_class(brand.theme_css(current), mimetype="text/css")
+    return _cached(response, current.version)
+
+
+@public_bp.get("/logo")
+def logo():
+    """The logo admins uploaded (checked on upload to be a raster image); 404 without one."""
+    from flask import abort
+
+    from portal import branding as brand
+
+    found = brand.logo_bytes()
+    if found is None:
+        abort(404)
+    data, content_type = found
+    response = current_app.response_class(data, mimetype=content_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return _cached(response, brand.current().version)
 
 
 # -- the audit log ------------------------------------------------------------------------

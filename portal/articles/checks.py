@@ -72,7 +72,7 @@ def placeholder_problems(body_md: str) -> list[str]:
                 continue
             marker = _MARKER_RE.search(plain)
             if plain in _PLACEHOLDER_FORMS or marker:
-                shown = line.strip().lstrip("-*+ ").strip()
+                shown = line.strip().lstrip("-*+ ").strip().rstrip(".")
                 problems.append(
                     f"the '## {name}' section still says “{shown[:80]}”: "
                     "replace it with what is true"

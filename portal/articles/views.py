@@ -568,3 +568,87 @@ def attention():
     return render_template(
         "articles/attention.html", attention=needs_attention(), proposals=proposals.waiting()
     )
+
+
+# -- the editor's live preview (issue 13 item 7; helper "editor") -------------------------
+
+PREVIEW_MAX = 100_000  # the body's own limit (ArticleForm.body)
+
+
+@bp.post("/articles/preview")
+@login_required
+def preview_markdown():
+    """The body as readers will see it, rendered by the one Markdown + nh3 path
+    (portal.markdown), for the editor's live preview. POST with the form's CSRF token; the
+    page puts the answer in place as HTML, so it is never the browser's own rendering."""
+    access.require_staff()
+    text = request.form.get("body", "")
+    if len(text) > PREVIEW_MAX:
+        return f"The body is longer than {PREVIEW_MAX:,} characters.", 413
+    response = current_app.make_response(str(md.to_markup(text.replace("\r\n", "\n"))))
+    response.mimetype = "text/html"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- images in articles (issue 13 item 7; helper "editor") --------------------------------
+
+
+@bp.post("/articles/<slug>/images")
+@login_required
+def upload_image(slug: str):
+    """Store an image pasted, dropped or chosen in the editor; answers JSON with the
+    Markdown to insert (or the reason it was refused, 400). Staff who may edit, CSRF checked."""
+    from flask import jsonify
+
+    from portal.articles import images as article_images
+
+    access.require_staff()
+    article = db.first_or_404(select(Article).where(Article.slug == slug))
+    upload = request.files.get("image")
+    if upload is None or not upload.filename:
+        return jsonify(error="Choose an image to upload."), 400
+    try:
+        data = upload.stream.read(article_images.MAX_BYTES + 1)
+    finally:
+        upload.close()
+    try:
+        image = article_images.save(article, current_user, upload.filename, data)
+    except article_images.ImageError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 400
+    db.session.commit()
+    url = url_for(".article_image", slug=article.slug, image_id=image.id)
+    return jsonify(
+        url=url,
+        markdown=article_images.markdown_for(image, url),
+        width=image.width,
+        height=image.height,
+    ), 201
+
+
+@bp.get("/articles/<slug>/images/<int:image_id>")
+def article_image(slug: str, image_id: int):
+    """An article's image, to whoever may read the article (404 to everyone else, as the
+    article itself is)."""
+    from flask import send_file
+
+    from portal.articles import images as article_images
+
+    article = _load_visible(slug)
+    image = db.session.get(article_images.ArticleImage, image_id)
+    if image is None or image.article_id != article.id:
+        abort(404)
+    path = article_images.path_of(image)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=image.content_type,
+        download_name=image.filename,
+        conditional=True,
+        max_age=3600,
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

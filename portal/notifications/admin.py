@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import access, settings
+from portal import access, branding, settings
 from portal.admin.services import record
 from portal.extensions import db
 from portal.notifications import imap, services
@@ -134,7 +134,7 @@ def test_mail():
     message = MailMessage(
         id=0,
         to_address=form.to.data.strip(),
-        subject=f"{current_app.config['PORTAL_NAME']}: test mail",
+        subject=f"{branding.name()}: test mail",
         body="This is a test mail from the portal's admin page. The SMTP settings work.\n",
         html="",
         message_id=services.new_message_id(),

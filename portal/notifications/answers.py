@@ -17,6 +17,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import update
 
+from portal import branding
 from portal.analytics.models import SearchEvent
 from portal.articles.models import Article
 from portal.articles.services import cast_vote
@@ -90,7 +91,7 @@ def offers(mail: InboundMail, hits: list, with_links: bool = True) -> list[Artic
 
 def send_answer(mail: InboundMail, user, hits: list) -> None:
     """Answer first: the articles, and no incident until the sender asks for one."""
-    name = current_app.config["PORTAL_NAME"]
+    name = branding.name()
     subject = f"Re: {mail.subject}" if mail.subject else f"Your mail to {name}"
     composed = compose(
         subject,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from markupsafe import Markup
 
-from portal import markdown
+from portal import branding, markdown
 
 # Everything from the line holding this marker down is history: intake cuts it off.
 REPLY_MARKER = "##- Please type your reply above this line -##"
@@ -65,9 +65,13 @@ def public_url(path: str = "") -> str:
 def compose(subject: str, content: Content) -> Composed:
     """The subject, plain text and HTML of one mail."""
     env = current_app.jinja_env
+    brand = branding.current()
     context = {
         "c": content,
-        "portal_name": current_app.config["PORTAL_NAME"],
+        "portal_name": brand.name,
+        "accent": brand.accent,
+        "logo_url": public_url(f"/branding/logo?v={brand.version}") if brand.logo else "",
+        "logo_width": brand.logo_width,
         "portal_url": public_url("/"),
         "marker": REPLY_MARKER,
         "quote_html": _html(content.quote_md),

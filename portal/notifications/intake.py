@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import access, search, settings
+from portal import access, branding, search, settings
 from portal.accounts.models import User
 from portal.accounts.services import AccountError, create_user, find_user
 from portal.analytics.models import SearchEvent
@@ -510,7 +510,7 @@ def _cut_marker(text: str) -> str:
 
 def _refuse(parsed: Parsed, reason: str) -> None:
     """A polite answer to someone the desk cannot take mail from (never to noise)."""
-    name = current_app.config["PORTAL_NAME"]
+    name = branding.name()
     composed = compose(
         f"Re: {parsed.subject}" if parsed.subject else f"Your mail to {name}",
         Content(

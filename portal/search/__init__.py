@@ -366,6 +366,11 @@ def _rank(searcher, table, text: str, concepts, allowed: np.ndarray) -> _Ranked:
     is_match = passes
     if cos is not None:
         is_match = _meaning_bar(cos, lex, passes, allowed, config)
+        unknown = _unknown_to_the_model(concepts)
+        if unknown:  # the model cannot judge a code or a name: its words decide
+            literal = ranking.lexical(table, unknown, lambda terms: _phrase_docs(searcher, terms))
+            full = (lex.covered >= lex.concepts) & (literal.covered >= literal.concepts)
+            is_match = is_match | (full & allowed)
     # The pool that gets the mixed score: the best lexical candidates and the nearest in
     # meaning. Everything else that matches follows in BM25F order (a large result list).
     pool_size = int(config["SEARCH_POOL"])
@@ -404,6 +409,22 @@ def _rank(searcher, table, text: str, concepts, allowed: np.ndarray) -> _Ranked:
         coverage = float(lex.covered[matches[0]]) / lex.concepts
         top = float(lex.score[matches[0]])
     return _Ranked(matches, related, scores, terms, coverage, top)
+
+
+def _unknown_to_the_model(concepts) -> list[q.Concept]:
+    """The query's words that no English dictionary holds (an error code, a product or
+    system name, a unique word of one article), each as itself only (no synonym, no
+    spelling correction): a meaning score says nothing about an article that holds one."""
+    english, _ = spelling.english()
+    found = []
+    for concept in concepts:
+        first = concept.alternatives[0] if concept.alternatives else None
+        if first is None or first.kind != "term" or " " in concept.label:
+            continue
+        word = concept.label.lower()
+        if spelling.looks_like_a_name(concept.label, True) or (english and word not in english):
+            found.append(q.Concept(concept.label, [first]))
+    return found
 
 
 def _meaning_bar(cos, lex, passes, allowed, config) -> np.ndarray:

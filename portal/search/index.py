@@ -633,8 +633,13 @@ def _probe(searcher: Searcher) -> None:
             leaf.column_reader(name)[count - 1]
         for fieldname in ("content", "spell"):
             for term in itertools.islice(leaf.lexicon(fieldname), 3):
-                if not list(leaf.postings(fieldname, term).all_ids()):
-                    raise ValueError(f"term {term!r} of {fieldname} has no postings")
+                if list(leaf.postings(fieldname, term).all_ids()):
+                    continue
+                # A word only an edited article's old version held: that document is
+                # deleted but stays in its segment until a merge. Not damage.
+                if leaf.has_deletions() and leaf.doc_frequency(fieldname, term) > 0:
+                    continue
+                raise ValueError(f"term {term!r} of {fieldname} has no postings")
 
 
 def _loads():

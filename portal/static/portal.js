@@ -355,3 +355,141 @@
   var bad = document.querySelector("main [aria-invalid=\"true\"]");
   if (bad && typeof bad.focus === "function") { bad.focus(); }
 })();
+
+/* The article editor (issue 13 item 7): a toolbar for the common Markdown and a live preview
+   rendered by the server (POST /articles/preview: the one Markdown + nh3 path, CSRF token
+   sent), so what is shown is what readers will get. Without JavaScript the textarea and the
+   Preview button still do the same. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.editor[data-preview]");
+  var body = form && form.querySelector("textarea#body");
+  if (!body) { return; }
+  var tools = [
+    // label, before, after, applies to whole lines, key (with Ctrl/Cmd)
+    ["Heading", "## ", "", true, ""],
+    ["Bold", "**", "**", false, "b"],
+    ["Link", "[", "](https://)", false, "k"],
+    ["Code", "`", "`", false, ""],
+    ["Bulleted list", "- ", "", true, ""],
+    ["Numbered list", "1. ", "", true, ""]
+  ];
+  function apply(tool) {
+    var start = body.selectionStart, end = body.selectionEnd, value = body.value;
+    if (tool[3]) {
+      var from = value.lastIndexOf("\n", start - 1) + 1;
+      var lines = value.slice(from, end).split("\n").map(function (line, i) {
+        return (tool[1] === "1. " ? (i + 1) + ". " : tool[1]) + line;
+      });
+      body.setRangeText(lines.join("\n"), from, end, "end");
+    } else {
+      var picked = value.slice(start, end);
+      if (tool[0] === "Code" && picked.indexOf("\n") >= 0) {
+        body.setRangeText("```\n" + picked + "\n```", start, end, "end");
+      } else {
+        var text = picked || tool[0].toLowerCase() + " text";
+        body.setRangeText(tool[1] + text + tool[2], start, end, "end");
+        body.setSelectionRange(start + tool[1].length, start + tool[1].length + text.length);
+      }
+    }
+    body.focus();
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  var bar = document.createElement("div");
+  bar.className = "md-toolbar";
+  bar.setAttribute("role", "toolbar");
+  bar.setAttribute("aria-label", "Formatting");
+  bar.setAttribute("aria-controls", "body");
+  tools.forEach(function (tool) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = tool[0];
+    if (tool[4]) { button.setAttribute("aria-keyshortcuts", "Control+" + tool[4].toUpperCase()); }
+    button.addEventListener("click", function () { apply(tool); });
+    bar.appendChild(button);
+  });
+  body.parentNode.insertBefore(bar, body);
+
+  // Images: pasted, dropped or chosen; stored by the server, which answers the Markdown.
+  var imagesUrl = form.getAttribute("data-images");
+  var status = document.createElement("p");
+  status.className = "hint md-status";
+  status.setAttribute("role", "status");
+  bar.parentNode.insertBefore(status, body);
+  function upload(file) {
+    var token = form.querySelector("input[name=csrf_token]");
+    var data = new FormData();
+    data.append("image", file, file.name || "pasted.png");
+    data.append("csrf_token", token ? token.value : "");
+    status.textContent = "Uploading " + (file.name || "the image") + "…";
+    fetch(imagesUrl, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
+      .then(function (answer) {
+        if (!answer[0]) { status.textContent = "Not added: " + answer[1].error; return; }
+        var at = body.selectionStart;
+        body.setRangeText("\n" + answer[1].markdown + "\n", at, body.selectionEnd, "end");
+        status.textContent = "Image added.";
+        body.dispatchEvent(new Event("input", { bubbles: true }));
+      })
+      .catch(function () { status.textContent = "Not added: the upload failed; try again."; });
+  }
+  function images(list) {
+    return Array.prototype.filter.call(list || [], function (f) { return /^image\//.test(f.type); });
+  }
+  if (imagesUrl) {
+    var picker = document.createElement("input");
+    picker.type = "file";
+    picker.accept = "image/png,image/jpeg,image/gif,image/webp";
+    picker.hidden = true;
+    picker.addEventListener("change", function () { images(picker.files).forEach(upload); picker.value = ""; });
+    var choose = document.createElement("button");
+    choose.type = "button";
+    choose.textContent = "Image";
+    choose.addEventListener("click", function () { picker.click(); });
+    bar.appendChild(choose);
+    bar.appendChild(picker);
+    body.addEventListener("paste", function (event) {
+      var found = images(event.clipboardData && event.clipboardData.files);
+      if (found.length) { event.preventDefault(); found.forEach(upload); }
+    });
+    body.addEventListener("dragover", function (event) { event.preventDefault(); });
+    body.addEventListener("drop", function (event) {
+      var found = images(event.dataTransfer && event.dataTransfer.files);
+      if (found.length) { event.preventDefault(); found.forEach(upload); }
+    });
+  } else {
+    status.textContent = "Save the article once to add images.";
+  }
+
+  body.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey)) { return; }
+    tools.forEach(function (tool) {
+      if (tool[4] && event.key.toLowerCase() === tool[4]) { event.preventDefault(); apply(tool); }
+    });
+  });
+
+  var out = document.getElementById("live-preview");
+  var token = form.querySelector("input[name=csrf_token]");
+  if (!out || !token) { return; }
+  var timer = null, shown = null;
+  function render() {
+    var text = body.value;
+    if (text === shown) { return; }
+    var data = new FormData();
+    data.append("body", text);
+    data.append("csrf_token", token.value);
+    fetch(form.getAttribute("data-preview"), {
+      method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRFToken": token.value }
+    }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+      if (html === null || body.value !== text) { return; }
+      shown = text;
+      out.querySelector(".body").innerHTML = html;  // sanitised by the server (nh3)
+      out.hidden = false;
+    }).catch(function () { /* the Preview button still works */ });
+  }
+  body.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(render, 300);
+  });
+  render();
+})();

@@ -58,7 +58,7 @@ def test_every_placeholder_the_generators_write_is_refused(app):
     draft = ArticleData(slug="x", title="x", summary="", body_md=gap_body(["vpn slow"]))
     problems = checks.publish_problems(draft.body_md)
     assert len(problems) == 3  # Applies to, Cause, Resolution; its Symptoms are real searches
-    assert "the '## Cause' section still says “Explain the cause in plain words.”" in problems[1]
+    assert "the '## Cause' section still says “Explain the cause in plain words”" in problems[1]
     assert checks.publish_problems(gap_body([]))[0].startswith("the '## Symptoms' section")
     assert checks.publish_problems(FINISHED) == []
     # A placeholder in a sentence of its own making still counts.
@@ -74,7 +74,7 @@ def test_the_workflow_refuses_an_incident_draft_until_the_placeholders_are_repla
     message = str(refused.value)
     assert message.startswith("Not ready to publish: ")
     assert f"the '## Applies to' section still says “{checks.APPLIES_TO_PLACEHOLDER}”" in message
-    assert f"the '## Cause' section still says “{checks.CAUSE_PLACEHOLDER}”" in message
+    assert f"the '## Cause' section still says “{checks.CAUSE_PLACEHOLDER[:-1]}”" in message
     db.session.rollback()
     assert _reload(incident_draft.id).status == "review"
 

@@ -76,3 +76,33 @@ def test_agent_proposes_editor_approves_employee_reads(open_page, live_portal, e
     expect(employee.locator(".article .body")).to_contain_text(NEW_STEP)
     expect(employee.locator(".article .body")).not_to_contain_text(OLD_STEP)
     live_portal.shot(employee, "review-5-employee-reads")
+
+
+def test_new_article_starts_from_the_skeleton_with_the_tree_and_a_proposed_slug(
+    open_page, live_portal, editor
+):
+    """Issue 11 B.9: sections to fill, categories from the tree, the slug from the title."""
+    page = open_page()
+    sign_in(page, EDITOR_EMAIL)
+    page.goto("/articles/new")
+    body = page.get_by_label("Body (Markdown)")
+    expect(body).to_have_value(re.compile(r"^## Symptoms\n\n+## Applies to\n\n+## Cause"))
+    page.get_by_label("Title", exact=True).fill("Café Wi-Fi: no sign-in page")
+    expect(page.get_by_label("Slug (the address)")).to_have_value("cafe-wi-fi-no-sign-in-page")
+    category = page.get_by_label("Category", exact=True)
+    options = category.locator("option").all_inner_texts()
+    assert options[0] == "Choose a category" and "Printing and scanning" in options
+    assert page.locator("input[name=category]").count() == 0  # no free text any more
+    category.select_option(label="Network and remote access")
+    page.get_by_label("Subcategory").select_option(label="Network and remote access › VPN")
+    live_portal.shot(page, "review-6-new-article")
+    body.fill(
+        body.input_value()
+        .replace("## Applies to", "- The sign-in page does not open\n\n## Applies to")
+        .replace("## Cause", "- Laptops\n\n## Cause")
+        .replace("## Resolution", "The café network needs a browser sign-in.\n\n## Resolution")
+        .replace("## More help", "1. Open http://neverssl.com to get the sign-in page.\n\n")
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/articles/cafe-wi-fi-no-sign-in-page$"))
+    expect(page.locator(".crumbs")).to_contain_text("Network and remote access")

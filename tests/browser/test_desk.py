@@ -4,14 +4,16 @@ on the Resolve page that keeps the solution, with and without JavaScript."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from playwright.sync_api import expect
 
-from portal.accounts.services import find_user
+from portal.accounts.services import create_user, find_user
+from portal.articles.services import get_article, save_article, to_data
 from portal.extensions import db
 from portal.incidents import services
-from tests.browser.conftest import AGENT_EMAIL, EMPLOYEE_EMAIL
+from tests.browser.conftest import AGENT_EMAIL, EMPLOYEE_EMAIL, SHOTS_COPY
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -195,3 +197,131 @@ def test_a_report_reads_in_hours_and_minutes_at_both_widths(open_page, live_port
     )
     no_sideways_scroll(agent)
     live_portal.shot(agent, f"desk-report-time-to-resolve-{width}")
+
+
+LEAD_EMAIL = "lee.lead@example.com"
+
+
+@pytest.fixture(scope="module")
+def lead(live_portal) -> str:
+    """Someone with every staff role: the longest top bar there is."""
+    with live_portal.app.app_context():
+        create_user(LEAD_EMAIL, "Lee Lead-Longname", ["agent", "editor", "admin"], PASSWORD)
+        db.session.commit()
+        db.session.remove()
+    return LEAD_EMAIL
+
+
+def test_the_staff_top_bar_fits_one_row_at_1280(open_page, live_portal, lead):
+    page = signed_in(open_page, lead)
+    for path in ("/", "/incidents/queue", "/reports/"):
+        page.goto(path)
+        tops = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.bar > :not(.spacer), .links > li'))
+                 .filter(e => e.offsetParent !== null)
+                 .map(e => e.getBoundingClientRect())
+                 .map(r => Math.round(r.top + r.height / 2))"""
+        )
+        assert max(tops) - min(tops) <= 4, f"{path}: the top bar wraps ({tops})"
+        if page.locator("#top-q").count():  # the home page has its own big box instead
+            search = page.locator("#top-q").bounding_box()
+            assert search["width"] >= 200, "the header search box is too narrow to type in"
+    live_portal.shot(page, "desk-topbar-1280", full_page=False)
+
+
+def test_the_403_page_speaks_to_a_person(open_page, live_portal):
+    page = signed_in(open_page, EMPLOYEE_EMAIL)
+    response = page.goto("/incidents/queue")
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("You do not have access to this page")
+    expect(page.locator("main")).not_to_contain_text("You don't have the permission")
+    live_portal.shot(page, "desk-403")
+
+
+def contrast(page, selector: str) -> float:
+    """The WCAG contrast ratio of an element's text against the background it sits on."""
+    return page.evaluate(
+        """(sel) => {
+          const el = document.querySelector(sel);
+          if (!el) { return 0; }
+          const rgb = (s) => s.match(/[\\d.]+/g).slice(0, 4).map(Number);
+          let bg = null;
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length < 4 || c[3] > 0) { bg = c; break; }
+          }
+          bg = bg || [255, 255, 255];
+          const lum = (c) => {
+            const [r, g, b] = c.slice(0, 3).map(v => {
+              v /= 255;
+              return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+            });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+          };
+          const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg);
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_dark_mode_follows_the_system_with_the_same_contrast(browser, live_portal, scheme):
+    ctx = browser.new_context(
+        base_url=live_portal.url, viewport={"width": 1280, "height": 900}, color_scheme=scheme
+    )
+    try:
+        page = ctx.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(AGENT_EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.locator("main").get_by_role("button", name="Sign in").click()
+        raise_one(live_portal, f"Monitor flickers in {scheme} mode")
+        page.goto("/incidents/queue")
+        background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        dark = scheme == "dark"
+        assert (background != "rgb(246, 247, 251)") == dark, background
+        for selector in (
+            "main h1",
+            ".queue-count",
+            "table.queue td.ref a",
+            ".bar .brand",
+            "#top-q",
+            "table.queue th",
+        ):
+            ratio = contrast(page, selector)
+            assert ratio >= 4.5, f"{scheme}: {selector} has contrast {ratio:.2f}"
+        page.goto("/articles/printer-offline")
+        for selector in (
+            "main h1",
+            ".article .body p, .article .body li",
+            ".vote button.primary, .vote input.primary",
+        ):
+            ratio = contrast(page, selector)
+            assert ratio >= 4.5, f"{scheme}: {selector} has contrast {ratio:.2f}"
+        ctx_shot = live_portal.shots / f"desk-dark-{scheme}.png"
+        page.screenshot(path=str(ctx_shot), full_page=True)
+        shutil.copy2(ctx_shot, SHOTS_COPY / ctx_shot.name)
+    finally:
+        ctx.close()
+
+
+def test_the_revision_diff_is_single_spaced(open_page, live_portal, lead):
+    with live_portal.app.app_context():
+        article = get_article("vpn-wont-connect")
+        data = to_data(article)
+        data.body_md = data.body_md.replace("Renew certificate", "Renew the certificate")
+        save_article(data, find_user(lead), note="clearer step")  # an editor: live at once
+        db.session.commit()
+        db.session.remove()
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto("/articles/vpn-wont-connect/history?a=1&b=2")
+    lines = agent.locator("pre.diff > span")
+    assert lines.count() >= 4
+    tops = [lines.nth(i).bounding_box()["y"] for i in range(4)]
+    line_height = agent.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('pre.diff')).lineHeight)"
+    )
+    gaps = [b - a for a, b in zip(tops, tops[1:], strict=False)]
+    assert all(gap <= line_height * 1.2 for gap in gaps), (gaps, line_height)
+    live_portal.shot(agent, "desk-diff")

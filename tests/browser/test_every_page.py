@@ -82,6 +82,7 @@ PAGES: dict[str, list[str]] = {
         "/admin/sla",
         "/admin/synonyms",
         "/admin/audit",
+        "/admin/branding",
     ],
 }
 EMAILS = {
@@ -98,6 +99,8 @@ SHOTS = {
     ("agent", "/incidents/{ref}"): "agent-incident",
     ("agent", "/articles/printer-offline/edit"): "editor",
     ("editor", "/reports/time-to-resolve"): "report-time-to-resolve",
+    ("editor", "/articles/printer-offline/edit"): "editor-editor",
+    ("admin", "/admin/branding"): "admin-branding",
 }
 
 # axe-core from npm (tests/browser/axe; `make test` runs `npm ci` there). It is evaluated

@@ -229,7 +229,8 @@ def test_incident_from_failed_search_to_closed_with_a_new_article(open_page, liv
         f"Draft article '{QUERY}' created and waiting for an editor."
     )
     body = agent.get_by_label("Body (Markdown)")
-    expect(body).to_have_value(re.compile(r"## Symptoms\n\n- The webcam picture freezes"))
+    # Symptoms in neutral words: the title, not the requester's own description (issue 11).
+    expect(body).to_have_value(re.compile(r"## Symptoms\n\n- Webcam freezes in Teams calls"))
     expect(body).to_have_value(re.compile(rf'People searched for: "{QUERY}"'))
     expect(body).to_have_value(re.compile(r"## Resolution\n\n1\. In Teams, open Settings"))
     shot(agent, "incident-13-draft-article-editor")
@@ -244,6 +245,20 @@ def test_incident_from_failed_search_to_closed_with_a_new_article(open_page, liv
     expect(lead.locator(".article .notice")).to_have_text(
         "In review: not visible to employees yet."
     )
+    workflow = lead.get_by_role("region", name="Article health and workflow")
+    workflow.get_by_label("Move to").select_option(label="Published")
+    workflow.get_by_role("button", name="Apply").click()
+    # The generated placeholders must go first: the message says which (issue 11, A.5).
+    expect(flash(lead, "error")).to_contain_text("Not ready to publish")
+    lead.get_by_role("link", name="Edit", exact=True).click()
+    editor_body = lead.get_by_label("Body (Markdown)")
+    editor_body.fill(
+        editor_body.input_value()
+        .replace("The systems named in the symptoms (check before publishing)", "Teams on laptops")
+        .replace("To be confirmed by the editor before publishing.", "Hardware acceleration.")
+    )
+    lead.get_by_label("Category", exact=True).select_option(index=1)
+    lead.get_by_role("button", name="Save").click()
     workflow = lead.get_by_role("region", name="Article health and workflow")
     workflow.get_by_label("Move to").select_option(label="Published")
     shot(lead, "incident-14-editor-publishes")

@@ -55,6 +55,22 @@ def test_a_paraphrase_finds_the_article_that_shares_no_word_with_it(app, library
     assert results.hits and results.hits[0].slug == library["monitor"].slug
 
 
+def test_a_code_or_name_the_model_does_not_know_is_found_by_its_words(make_article, library):
+    """An error code, a product name or any word no dictionary holds means nothing to the
+    model, so its meaning score cannot judge the article that holds it (found under load:
+    an edited article was not found by the unique word added to it)."""
+    vpn = make_article(
+        title="VPN is connected but internal sites do not open",
+        symptoms="The VPN says connected but shared drives stay offline",
+        step="If the client logs error 0x80070005 or ltpxvgmbmmcs, reinstall it.",
+    )
+    for query in ("ltpxvgmbmmcs", "0x80070005", "vpn ltpxvgmbmmcs"):
+        results = search.search(query, EVERYONE)
+        assert [h.slug for h in results.hits] == [vpn.slug], query
+    # dictionary words that every article shares are still judged on meaning too
+    assert search.search("the coffee machine is leaking water", EVERYONE).total == 0
+
+
 def test_a_question_no_article_covers_gets_no_match(library):
     results = search.search("the coffee machine is leaking water", EVERYONE)
     assert results.total == 0 and results.hits == []
