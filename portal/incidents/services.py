@@ -549,7 +549,8 @@ def self_solve(
         return False
     now = now or utcnow()
     link_article(incident, article.id, user)
-    incident.solution_md = f'Solved by {user.name} with the article "{article.title}".'
+    # Followers read the solution: it names the article, not the person who raised it.
+    incident.solution_md = f'Solved by the requester with the article "{article.title}".'
     incident.solution_html = md.render(incident.solution_md)
     incident.is_self_solved = True
     incident.resolved_at = incident.resolved_at or now

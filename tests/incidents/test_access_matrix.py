@@ -342,3 +342,18 @@ def test_a_readable_linked_article_shows_in_the_requesters_history(
     for role in ("requester", "follower", "shared"):
         sign_in(people[role])
         assert "dock-firmware-update" in _read(client, role, people, values, "history"), role
+
+
+def test_a_follower_of_a_self_solved_incident_does_not_read_who_raised_it(
+    client, sign_in, make_user, make_incident, make_article, employee
+):
+    article = make_article(title="Restart the dock", symptoms="Dock does not charge")
+    incident = make_incident(title="Dock does not charge")
+    follower = make_user("employee", email="fay@example.com", name="Fay Follower")
+    services.follow(incident, follower)
+    assert services.self_solve(incident, employee, article)
+    db.session.commit()
+    sign_in(follower)
+    page = client.get(f"/incidents/{incident.ref}").text
+    assert "Restart the dock" in page  # the solution a follower may read
+    assert "Erin" not in page
