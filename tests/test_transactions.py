@@ -27,7 +27,10 @@ def config_overrides():
 
 def _sqlite_only(app):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("PostgreSQL upgrades a reading transaction to a writing one without fail")
+        pytest.skip(
+            "SQLite's write lock only: PostgreSQL upgrades a reading transaction to a writing "
+            "one without fail, so there is no failure to reproduce there"
+        )
 
 
 def test_a_writer_that_read_first_waits_for_another_writer_instead_of_failing(app):
