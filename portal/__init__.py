@@ -57,6 +57,11 @@ def _configure_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."
+    # Being signed in is a server-side row (portal.accounts.sessions), so Flask-Login's own
+    # protection adds nothing we consult; its "basic" mode also rewrote an anonymous
+    # browser's cookie on its first background request (a live suggestion), and that stale
+    # cookie could land after the search page's and lose the searches an incident carries.
+    login_manager.session_protection = None
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)

@@ -97,6 +97,30 @@ def test_the_incident_carries_what_the_requester_tried(
     assert "vpn-profile: did not help" in tried
 
 
+def test_a_live_suggestion_answered_late_does_not_lose_the_searches(
+    app, client, sign_in, employee, agent, make_article
+):
+    """The home page's box asks for live suggestions while the person types, then the search
+    page loads; if that suggestion answers last, whatever cookie it sends is the browser's."""
+    make_article(title="Reset the VPN profile", slug="vpn-profile")
+    with client.session_transaction() as cookie:  # what the home page's form leaves (CSRF on)
+        cookie["csrf_token"] = "from-the-home-page"
+    before = client.get_cookie("session").value  # what the typing's request carries
+    client.get("/search?q=vpn disconnects")
+    late = app.test_client()
+    late.set_cookie("session", before)
+    answer = late.get("/api/v1/search?source=live&per_page=5&q=vpn")
+    assert answer.status_code == 200 and answer.json["total"] == 1
+    for header in answer.headers.getlist("Set-Cookie"):  # the browser applies it, late
+        client.set_cookie("session", header.split(";", 1)[0].split("=", 1)[1])
+
+    sign_in(employee)
+    data = {"title": "VPN disconnects every hour", "description": DESCRIPTION, "checked": "1"}
+    assert client.post("/incidents/new", data=data).status_code == 302
+    incident = services.get_by_ref("INC-000001")
+    assert [q["q"] for q in incident.search_context["queries"]] == ["vpn disconnects"]
+
+
 def test_matching_articles_ask_for_a_second_press_without_javascript(
     client, sign_in, employee, make_article
 ):
