@@ -132,7 +132,7 @@ class IndexStore:
         self._healing: threading.Event | None = None
         self._heal_failed_at = -1e9
         self._damaged: str | None = None  # a build a probe found unreadable
-        self._verified: tuple[str | None, float] = (None, 0.0)  # last build that read well
+        self._verified: tuple = (None, 0.0, None)  # last build that read well, when, its files
 
     # -- opening -------------------------------------------------------------------------
 
@@ -287,19 +287,36 @@ class IndexStore:
     def verified(self, fresh: bool = False) -> bool:
         """True when the live build reads well; False marks it damaged. A search that found
         nothing asks too, as a build overwritten with random bytes may answer nothing rather
-        than fail; a success is trusted for VERIFY_SECONDS unless ``fresh``."""
+        than fail; a success is trusted for VERIFY_SECONDS unless ``fresh`` or a file of the
+        build has changed since (sizes and modification times: one directory listing)."""
         name = self.current_name()
         if name is None or name == self._damaged:
             return False
-        checked = self._verified
-        if not fresh and checked[0] == name and time.monotonic() - checked[1] < VERIFY_SECONDS:
+        checked, files = self._verified, self._files(name)
+        if (
+            not fresh
+            and checked[0] == name
+            and time.monotonic() - checked[1] < VERIFY_SECONDS
+            and checked[2] == files
+        ):
             return True
         if self.readable(name):
-            self._verified = (name, time.monotonic())
+            self._verified = (name, time.monotonic(), files)
             return True
         log.warning("search index %s damaged; rebuilding", name)
         self._damaged = name
         return False
+
+    def _files(self, name: str) -> frozenset | None:
+        """Each file of a build with its size and modification time, to tell whether the
+        build changed since it last read well (overwritten in place, a commit)."""
+        try:
+            with os.scandir(self.base / name) as entries:
+                return frozenset(
+                    (e.name, st.st_size, st.st_mtime_ns) for e in entries for st in [e.stat()]
+                )
+        except OSError:
+            return None
 
     def readable(self, name: str | None = None) -> bool:
         """Open a build afresh and read real data from each segment (see ``_probe``)."""

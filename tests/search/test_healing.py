@@ -219,3 +219,17 @@ def test_an_edit_that_leaves_only_deleted_documents_behind_is_not_damage(
     assert store.readable() and store.verified(fresh=True) and store.health() == "ok"
     assert search.search("toner smudges", EVERYONE).hits[0].slug == article.slug
     assert store.current_name() == before
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_build_overwritten_just_after_it_read_well_is_not_believed(app, library):
+    """A search that finds nothing asks whether the build still reads well; a good answer
+    a moment ago must not vouch for files overwritten since (faults.py: one empty answer)."""
+    store = search.store()
+    store.heal_wait = 0
+    assert store.verified()
+    for path in _live(app).iterdir():  # same sizes, other bytes
+        path.write_bytes(os.urandom(path.stat().st_size))
+    assert not store.verified()  # within VERIFY_SECONDS of the good read
+    assert search.search("printer jam", EVERYONE).hits[0].slug == library["printer"].slug
+    _wait_until_healthy(store)
