@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from portal.access import EVERYONE, STAFF
 from portal.extensions import db
 from portal.search import semantic
 from portal.search.models import RevisionEmbedding
+
+STARTER_LIBRARY = Path(__file__).resolve().parents[2] / "articles"
 
 
 @pytest.fixture
@@ -69,6 +72,17 @@ def test_a_code_or_name_the_model_does_not_know_is_found_by_its_words(make_artic
         assert [h.slug for h in results.hits] == [vpn.slug], query
     # dictionary words that every article shares are still judged on meaning too
     assert search.search("the coffee machine is leaking water", EVERYONE).total == 0
+
+
+def test_punctuation_around_the_words_finds_what_the_words_find(runner):
+    """Marks between words are not meaning: on the starter library "faded blank -;," missed
+    the faded printouts article that "faded blank" finds (its cosine fell under the bar)."""
+    assert runner.invoke(args=["kb", "import", str(STARTER_LIBRARY)]).exit_code == 0
+    plain = [h.slug for h in search.search("faded blank", EVERYONE).hits]
+    assert plain == ["print-quality-faded"]
+    for noisy in ("faded blank -;,", "faded blank -;", "faded: blank?!", "(faded) -- blank ;"):
+        assert [h.slug for h in search.search(noisy, EVERYONE).hits] == plain, noisy
+    assert semantic.query_text("e-mail: won't sync?") == "e-mail won't sync"
 
 
 def test_a_question_no_article_covers_gets_no_match(library):
