@@ -130,6 +130,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": None,
     "MAIL_FROM": "Firstfix <servicedesk@example.com>",
     "MAIL_TIMEOUT": 5,  # seconds for each network operation
+    # How long a sender holds a message it claimed: one killed mid-send leaves its claim
+    # behind, and the message goes again once it runs out (longer than any send takes).
+    "MAIL_CLAIM_SECONDS": 600,
     "MAIL_MAX_ATTEMPTS": 10,  # then the message stays in the outbox, unsent, for a person to see
     "MAIL_SEND_AFTER_COMMIT": True,  # send from a background thread right after each commit
     "MAIL_CA_FILE": None,  # CA certificates to trust for SMTP and IMAP TLS (else the system's)

@@ -42,9 +42,6 @@ __all__ = [
 
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
-# While a worker sends a claimed message, no other worker may take it. A worker that dies
-# mid-send leaves the claim behind; the message is tried again once the claim runs out.
-CLAIM_FOR = timedelta(minutes=10)
 SUBJECT_MAX = 300  # the column's length
 ADDRESS_MAX = 254
 ERROR_MAX = 2000
@@ -223,6 +220,12 @@ def retry(message: MailMessage) -> None:
         message.next_attempt_at = utcnow()
 
 
+def _claim_for() -> timedelta:
+    """While a worker sends a claimed message, no other worker may take it. A worker that
+    dies mid-send leaves the claim behind; the message is tried again once it runs out."""
+    return timedelta(seconds=float(current_app.config["MAIL_CLAIM_SECONDS"]))
+
+
 def _claim(session: Session, now: datetime, max_attempts: int) -> MailMessage | None:
     """Take the oldest due message for this worker and commit, so others skip it."""
 
@@ -246,7 +249,7 @@ def _claim(session: Session, now: datetime, max_attempts: int) -> MailMessage | 
         .where(MailMessage.id == oldest_due, *due(MailMessage))
         .values(
             attempts=MailMessage.attempts + 1,
-            next_attempt_at=max(now, utcnow()) + CLAIM_FOR,
+            next_attempt_at=max(now, utcnow()) + _claim_for(),
         )
         .returning(MailMessage)
         .execution_options(synchronize_session=False)
