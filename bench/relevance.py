@@ -6,7 +6,8 @@ against the targets of issue 12, the worst queries, and one JSON line of every f
 
 - in-scope (bench/relevance_queries.py): right article first, in the top 3, listed as a match;
 - out-of-scope (bench/relevance_out_of_scope.txt): problems no article covers: no match;
-- paraphrases (bench/relevance_paraphrase.txt): right article first, counted on the queries
+- paraphrases (bench/relevance_paraphrase.txt, then relevance_paraphrase_more.txt): right
+  article first, counted on the queries
   that share at most one content word with the article's title and Symptoms;
 - typos (bench/relevance_typos.txt): right article first, and a correction offered;
 - correct words the library lacks (bench/relevance_unknown_words.txt): no suggestion.
@@ -45,11 +46,15 @@ BENCH = ROOT / "bench"
 
 
 def read_set(name: str) -> list[list[str]]:
-    """Rows of a query file: tab-separated columns, '#' lines are comments."""
+    """Rows of a set's query files (``relevance_<name>.txt``, then each later file of the set,
+    ``relevance_<name>_*.txt``, written blind in its turn): tab-separated columns, '#' lines
+    are comments."""
     rows = []
-    for line in (BENCH / f"relevance_{name}.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            rows.append(line.split("\t"))
+    files = [BENCH / f"relevance_{name}.txt", *sorted(BENCH.glob(f"relevance_{name}_*.txt"))]
+    for path in files:
+        for line in path.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                rows.append(line.split("\t"))
     return rows
 
 
@@ -72,7 +77,7 @@ def content_overlap(text: str, article_text: str) -> int:
     return len(set(sq.informative(sq.analyze(text))) & set(sq.analyze(article_text)))
 
 
-def run(library: Path, worst: int, lexical: bool) -> dict:
+def run(library: Path, worst: int, lexical: bool, settings: dict | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         config = {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/relevance.db",
@@ -83,6 +88,7 @@ def run(library: Path, worst: int, lexical: bool) -> dict:
         }
         if lexical:
             config["SEARCH_SEMANTIC"] = False
+        config.update(settings or {})
         app = create_app(config)
         with app.app_context():
             upgrade()
@@ -224,8 +230,21 @@ def main() -> None:
     parser.add_argument("--library", type=Path, default=ROOT / "articles")
     parser.add_argument("--worst", type=int, default=10)
     parser.add_argument("--lexical", action="store_true", help="semantic search off")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for this run, e.g. SEARCH_SEMANTIC_MATCH=0.84 (JSON value), to compare",
+    )
     args = parser.parse_args()
-    figures = run(args.library, args.worst, args.lexical)
+    settings = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        settings[key] = json.loads(value)
+    figures = run(args.library, args.worst, args.lexical, settings)
+    if settings:
+        figures["settings"] = settings
     print(json.dumps(figures))
 
 

@@ -51,11 +51,10 @@ class Branding:
 
 def current() -> Branding:
     """The branding in force now."""
-    name = settings.get("brand_name") or current_app.config["PORTAL_NAME"]
-    accent = settings.get("brand_accent") or DEFAULT_ACCENT
-    return Branding(
-        name=name, accent=accent, accent_dark=_darker(accent), logo=settings.get("brand_logo")
-    )
+    found = settings.many("brand_name", "brand_accent", "brand_logo")
+    name = found["brand_name"] or current_app.config["PORTAL_NAME"]
+    accent = found["brand_accent"] or DEFAULT_ACCENT
+    return Branding(name=name, accent=accent, accent_dark=_darker(accent), logo=found["brand_logo"])
 
 
 def name() -> str:

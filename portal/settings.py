@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.incidents import priority as prio
@@ -58,6 +59,19 @@ def get(key: str) -> Any:
     row = db.session.get(Setting, key)
     if row is not None:
         return row.value
+    return get_default(key)
+
+
+def many(*keys: str) -> dict[str, Any]:
+    """Several settings in one query (every page's top bar reads three)."""
+    from portal.admin.models import Setting
+
+    rows = db.session.scalars(select(Setting).where(Setting.key.in_(keys)))
+    found = {row.key: row.value for row in rows}
+    return {key: found[key] if key in found else get_default(key) for key in keys}
+
+
+def get_default(key: str) -> Any:
     value = copy.deepcopy(DEFAULTS[key])
     if key == "timezone" and value is None:
         value = current_app.config["TIMEZONE"]
