@@ -9,6 +9,7 @@ is cut at a word boundary and the cut is shown with an ellipsis.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -16,6 +17,10 @@ from portal.search.schema import text_analyzer
 
 MAX_CHARS = 220
 SECTIONS = ("symptoms", "summary", "body")
+# Sections whose sentences and words are kept analysed: the stemming analyser took about a
+# fifth of a search's time when every hit's text was analysed afresh for every query. A few
+# hundred sections (tens of kB each at most) cover the articles that are found often.
+ANALYSED_SECTIONS = 384
 
 _analyzer = text_analyzer()
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
@@ -36,11 +41,8 @@ def snippet(stored: dict, terms: frozenset[str]) -> Markup | None:
 
 def _best(text: str, terms: frozenset[str]) -> Markup | None:
     scored = []
-    for index, match in enumerate(_SENTENCE.finditer(text)):
-        sentence = match.group(0).strip()
-        if not sentence:
-            continue
-        marks = _marks(sentence, terms)
+    for index, sentence, tokens in _sentences(text):
+        marks = [(a, b) for a, b, term in tokens if term in terms]
         if marks:
             distinct = len({sentence[a:b].lower() for a, b in marks})
             scored.append((-distinct, index, sentence, marks))
@@ -57,12 +59,16 @@ def _best(text: str, terms: frozenset[str]) -> Markup | None:
     return Markup(" … ").join(parts)
 
 
-def _marks(sentence: str, terms: frozenset[str]) -> list[tuple[int, int]]:
-    return [
-        (token.startchar, token.endchar)
-        for token in _analyzer(sentence, chars=True, mode="query")
-        if token.text in terms
-    ]
+@lru_cache(maxsize=ANALYSED_SECTIONS)
+def _sentences(text: str) -> tuple[tuple[int, str, tuple[tuple[int, int, str], ...]], ...]:
+    """A section's sentences, each with its words' positions and index terms."""
+    out = []
+    for index, match in enumerate(_SENTENCE.finditer(text)):
+        sentence = match.group(0).strip()
+        if sentence:
+            tokens = _analyzer(sentence, chars=True, mode="query")
+            out.append((index, sentence, tuple((t.startchar, t.endchar, t.text) for t in tokens)))
+    return tuple(out)
 
 
 def _render(sentence: str, marks: list[tuple[int, int]], budget: int) -> Markup:
