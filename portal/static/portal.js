@@ -67,13 +67,16 @@
   }
 
   // The queue asks the server for its rows and counts every few seconds (same filters) and
-  // swaps them in, keeping the boxes ticked; paused while the tab is hidden. Without this
-  // script, reloading the page shows the same.
+  // swaps them in, keeping the boxes ticked, and shows the bulk assignment only while there
+  // are rows to select; paused while the tab is hidden. Without this script, reloading the
+  // page shows the same.
   function setupLiveQueue(table) {
     var url = table.getAttribute("data-live-queue");
     var every = Math.max(1, parseInt(table.getAttribute("data-every"), 10) || 30) * 1000;
     var body = table.tBodies[0];
     var count = document.getElementById("queue-count");
+    // The bulk controls are in the page even when it drew no rows; shown while rows are.
+    var bulk = document.getElementById("queue-bulk");
     var busy = false;
     function refresh() {
       if (busy || document.hidden) { return; }
@@ -91,6 +94,7 @@
           body.innerHTML = data.rows;
           body.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = !!ticked[box.value]; });
           if (again && body.querySelector(again)) { body.querySelector(again).focus(); }
+          if (bulk) { bulk.hidden = !body.querySelector("input[name=ids]"); }
           if (count && count.textContent !== data.summary) { count.textContent = data.summary; }
           document.querySelectorAll("nav[aria-label=Main] a").forEach(function (a) {
             if (/^Queue \(\d+\)$/.test(a.textContent)) { a.textContent = "Queue (" + data.open + ")"; }

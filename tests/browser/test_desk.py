@@ -128,6 +128,40 @@ def test_the_queue_refreshes_its_rows_and_count_without_a_reload(open_page, live
     expect(table.locator("tbody tr")).to_have_count(2)
 
 
+def test_the_bulk_assignment_comes_with_the_first_rows_and_goes_with_the_last(
+    open_page, live_portal
+):
+    agent = signed_in(open_page, AGENT_EMAIL)
+    agent.goto("/incidents/queue?q=webcam")
+    table = agent.locator("table.queue")
+    bulk = agent.locator("#queue-bulk")
+    assign = bulk.get_by_role("button", name="Assign selected")
+    expect(table.locator("tbody")).to_have_text("Nothing in the queue for these filters.")
+    expect(assign).to_be_hidden()
+    ref = raise_one(live_portal, "Webcam shows a black picture")
+    expect(table.get_by_role("link", name=ref)).to_be_visible(timeout=5000)
+    expect(assign).to_be_visible()
+    table.get_by_role("link", name=ref).focus()  # the last row's last control, then Tab
+    agent.keyboard.press("Tab")
+    expect(bulk.locator("select")).to_be_focused()
+    agent.keyboard.press("Tab")
+    expect(assign).to_be_focused()
+    agent.get_by_label(f"Select {ref}").check()
+    bulk.locator("select").select_option(label="Alex Agent")
+    assign.click()
+    expect(agent.locator(".flash-success")).to_have_text("1 incident assigned.")
+    row = table.locator("tr", has=agent.get_by_role("link", name=ref))
+    expect(row.locator("td[data-label=Assignee]")).to_have_text("Alex Agent")
+    with live_portal.app.app_context():
+        services.resolve(services.get_by_ref(ref), find_user(AGENT_EMAIL), "New driver.")
+        db.session.commit()
+        db.session.remove()
+    expect(table.locator("tbody")).to_have_text(
+        "Nothing in the queue for these filters.", timeout=5000
+    )
+    expect(assign).to_be_hidden()
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_queue_and_agent_page_fit_the_screen(open_page, live_portal, width):
     for n in range(3):

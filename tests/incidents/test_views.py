@@ -345,6 +345,16 @@ def test_bulk_assign_from_the_queue(client, sign_in, agent, make_user, queue_inc
     assert len(mails("bea@example.com")) == 2
 
 
+def test_the_bulk_assignment_is_hidden_while_the_queue_is_empty(
+    client, sign_in, agent, queue_incidents
+):
+    sign_in(agent)
+    empty = client.get("/incidents/queue?priority=P5").text
+    assert '<div class="row bulk" id="queue-bulk" hidden>' in empty  # drawn, for the refresh
+    full = client.get("/incidents/queue").text
+    assert '<div class="row bulk" id="queue-bulk">' in full and "Assign selected" in full
+
+
 def test_bulk_assign_needs_a_selection(client, sign_in, agent, queue_incidents):
     sign_in(agent)
     page = client.post(
