@@ -1,4 +1,4 @@
-"""Incidents and their conversation in JSON: raise, read, list, comment."""
+"""Incidents and their conversation in JSON: raise, read, list, comment, post an update."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ RAISE_FIELDS = {
     "urgency": str,
 }
 COMMENT_FIELDS = {"body": str, "internal": bool}
+UPDATE_FIELDS = {"body": str}
 REQUIRED_TEXT = ("title", "description", "body")  # must hold more than white space
 MINE = ("1", "0")
 
@@ -164,6 +165,23 @@ def api_add_comment(ref: str):
         db.session.rollback()
         # Without a field the message is about the incident's state (closed), not the input.
         return error(400 if exc.field else 409, str(exc), exc.field)
+    db.session.commit()
+    return jsonify(_comment_json(comment)), 201
+
+
+@bp.post("/incidents/<ref>/updates")
+def api_add_update(ref: str):
+    """The desk's update for followers: the requester and everyone following read it."""
+    _require_token()
+    incident = _load(ref)
+    if not access.is_staff(current_user):
+        return error(403, "only the service desk posts updates for followers")
+    try:
+        data = _body(UPDATE_FIELDS, required=("body",))
+        comment = services.add_comment(incident, current_user, data["body"], for_followers=True)
+    except (_Invalid, services.IncidentError) as exc:
+        db.session.rollback()
+        return error(400, str(exc), exc.field)
     db.session.commit()
     return jsonify(_comment_json(comment)), 201
 

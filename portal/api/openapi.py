@@ -280,6 +280,12 @@ SCHEMAS: dict[str, Any] = {
         required=["body"],
         additionalProperties=False,
     ),
+    "NewUpdate": _object(
+        {"body": {"type": "string", "pattern": SOME_TEXT, "description": "Markdown."}},
+        additionalProperties=False,
+        description="An update for followers: the requester and every follower read it, and "
+        "each follower is mailed it.",
+    ),
     "CommentList": _object({"results": {"type": "array", "items": _ref("Comment")}}),
     "Health": _object(
         {
@@ -433,6 +439,25 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": _json(_ref("Comment"), "Added."),
                 **_errors(400, 401, 403, 404, 409),
+            },
+        },
+    },
+    "/api/v1/incidents/{ref}/updates": {
+        "post": {
+            "operationId": "addUpdate",
+            "summary": "Post an update for the incident's followers (staff only)",
+            "description": "The update is a public comment with `for_followers` set: the "
+            "requester and everyone following the incident read it. Anyone not on the "
+            "service desk is refused (403).",
+            "security": BEARER,
+            "parameters": [REF],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("NewUpdate")}},
+            },
+            "responses": {
+                "201": _json(_ref("Comment"), "Posted."),
+                **_errors(400, 401, 403, 404),
             },
         },
     },

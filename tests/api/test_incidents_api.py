@@ -7,6 +7,7 @@ from portal.accounts.services import create_token
 from portal.extensions import db
 from portal.incidents import services
 from portal.incidents.models import Comment, Incident
+from tests.incidents.conftest import mails
 
 
 @pytest.fixture
@@ -460,3 +461,83 @@ def test_replying_to_a_closed_incident_is_a_conflict(client, alice, agent, make_
     assert resolved["status"] == "closed" and resolved["solution"] == "Replaced the charger."
     _utc_time(resolved["resolved_at"])
     _utc_time(resolved["closed_at"])
+
+
+# -- updates for followers ---------------------------------------------------------------
+
+
+def test_an_agent_posts_an_update_that_followers_read(
+    client, alice, bob, agent, make_user, make_incident, bearer
+):
+    incident = make_incident(alice)
+    services.follow(incident, bob)
+    db.session.commit()
+    carol = make_user("employee", name="Carol")
+    response = client.post(
+        "/api/v1/incidents/inc-000001/updates",
+        json={"body": "A fix is **rolling out** tonight."},
+        headers=bearer(agent),
+    )
+    assert response.status_code == 201
+    data = response.get_json()
+    assert data["for_followers"] is True and data["internal"] is False
+    assert data["author"]["name"] == "Agnes" and "<strong>rolling out</strong>" in data["body_html"]
+    url = "/api/v1/incidents/INC-000001/comments"
+    for reader in (bob, alice):
+        seen = client.get(url, headers=bearer(reader)).get_json()["results"]
+        assert [c["body"] for c in seen] == ["A fix is **rolling out** tonight."]
+    assert client.get(url, headers=bearer(carol)).status_code == 404
+    listed = client.get("/api/v1/incidents", headers=bearer(carol)).get_json()
+    assert listed["total"] == 0
+    assert [m.subject for m in mails(bob.email)] == ["[INC-000001] Update: Laptop will not start"]
+    assert mails(carol.email) == []
+
+
+def test_only_the_service_desk_posts_updates(client, alice, bob, agent, make_incident, bearer):
+    incident = make_incident(alice)
+    services.follow(incident, bob)
+    db.session.commit()
+    for who in (alice, bob):
+        response = client.post(
+            "/api/v1/incidents/INC-000001/updates", json={"body": "Fixed?"}, headers=bearer(who)
+        )
+        assert response.status_code == 403
+        assert response.get_json() == {"error": "only the service desk posts updates for followers"}
+    assert reload_comments(incident) == []
+    missing = client.post(
+        "/api/v1/incidents/INC-999999/updates", json={"body": "Hello"}, headers=bearer(agent)
+    )
+    assert missing.status_code == 404 and missing.get_json()["error"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "body"),
+        ({"body": ""}, "body"),
+        ({"body": "  \n "}, "body"),
+        ({"body": 7}, "body"),
+        ({"body": "x", "internal": True}, "internal"),
+        ([], None),
+    ],
+)
+def test_a_bad_update_is_a_400_with_a_message(
+    client, alice, agent, make_incident, bearer, body, field
+):
+    incident = make_incident(alice)
+    response = client.post("/api/v1/incidents/INC-000001/updates", json=body, headers=bearer(agent))
+    assert response.status_code == 400
+    data = response.get_json()
+    assert data["error"] and data.get("field") == field
+    assert reload_comments(incident) == []
+
+
+def test_an_update_must_be_json(client, alice, agent, make_incident, bearer):
+    make_incident(alice)
+    response = client.post(
+        "/api/v1/incidents/INC-000001/updates", data="Hello", headers=bearer(agent)
+    )
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "send a JSON object with 'Content-Type: application/json'"
+    }
