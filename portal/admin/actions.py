@@ -10,6 +10,7 @@ LABELS: dict[str, str] = {
     "category.delete": "Deleted a category",
     "setting.priority_matrix": "Changed the priority matrix",
     "setting.sla_policies": "Changed the SLA policies",
+    "setting.requesters_see_priority": "Changed whether requesters see the priority",
     "setting.business_hours": "Changed the business hours",
     "setting.timezone": "Changed the time zone",
     "setting.branding": "Changed the branding",

@@ -156,6 +156,13 @@ class HoursForm(FlaskForm):
     submit = SubmitField("Save business hours")
 
 
+class PriorityVisibilityForm(FlaskForm):
+    """Whether requesters see the priority triage gave their incident."""
+
+    requesters_see_priority = BooleanField("Requesters see the priority of their incidents")
+    submit = SubmitField("Save")
+
+
 class TimezoneForm(FlaskForm):
     timezone = SelectField("Time zone", validate_choice=False)
     submit = SubmitField("Save time zone")

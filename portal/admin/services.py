@@ -214,6 +214,13 @@ def set_priority_matrix(actor: User, data: Mapping[str, Mapping[str, str]]) -> b
     return True
 
 
+def set_requesters_see_priority(actor: User, visible: bool) -> bool:
+    """Show requesters (and their mail) the priority of their incidents, or keep it to staff."""
+    return _change_setting(
+        actor, "requesters_see_priority", bool(visible), lambda on: "shown" if on else "hidden"
+    )
+
+
 def _amount(value: Any, what: str) -> float:
     try:
         number = float(value)

@@ -32,6 +32,7 @@ from portal.admin.forms import (
     HolidayRemoveForm,
     HoursForm,
     MatrixForm,
+    PriorityVisibilityForm,
     RenameForm,
     RolesForm,
     SlaForm,
@@ -220,7 +221,14 @@ def delete_category(category_id: int):
 # -- SLA policies and the priority matrix -------------------------------------------------
 
 
-def _sla_page(sla_form: SlaForm | None = None, matrix_form: MatrixForm | None = None) -> str:
+def _sla_page(
+    sla_form: SlaForm | None = None,
+    matrix_form: MatrixForm | None = None,
+    visibility_form: PriorityVisibilityForm | None = None,
+) -> str:
+    if visibility_form is None:
+        visibility_form = PriorityVisibilityForm(formdata=None)
+        visibility_form.requesters_see_priority.data = bool(settings.get("requesters_see_priority"))
     if sla_form is None:
         sla_form = SlaForm(formdata=None)
         sla_form.fill(settings.get("sla_policies"))
@@ -231,6 +239,7 @@ def _sla_page(sla_form: SlaForm | None = None, matrix_form: MatrixForm | None = 
         "admin/sla.html",
         sla_form=sla_form,
         matrix_form=matrix_form,
+        visibility_form=visibility_form,
         priorities=PRIORITIES,
         levels=LEVELS,
         policies=settings.get("sla_policies"),
@@ -266,6 +275,21 @@ def save_matrix():
         lambda: services.set_priority_matrix(current_user, form.matrix()),
         lambda: _sla_page(matrix_form=form),
         _saved("Priority matrix"),
+        url_for(".sla"),
+    )
+
+
+@bp.post("/sla/visibility")
+def save_priority_visibility():
+    """Save whether requesters see the priority of their incidents."""
+    form = PriorityVisibilityForm()
+    return _submit(
+        form,
+        lambda: services.set_requesters_see_priority(
+            current_user, form.requesters_see_priority.data
+        ),
+        lambda: _sla_page(visibility_form=form),
+        _saved("Priority visibility"),
         url_for(".sla"),
     )
 

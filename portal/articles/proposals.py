@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.articles import workflow
+from portal.articles import mail, workflow
 from portal.articles.models import (
     LIVE_STATUSES,
     Article,
@@ -151,6 +151,7 @@ def approve(
             comment=f"revision {revision.number}" + (f": {comment.strip()}" if comment else ""),
         )
     )
+    mail.proposal_decided(saved, revision, editor, approved=True, comment=comment)
     return saved
 
 
@@ -168,6 +169,7 @@ def send_back(article: Article, revision: ArticleRevision, editor: User, comment
             comment=f"revision {revision.number}: {comment.strip()}",
         )
     )
+    mail.proposal_decided(article, revision, editor, approved=False, comment=comment)
 
 
 def _check_decision(article: Article, revision: ArticleRevision, editor: User) -> None:

@@ -64,6 +64,7 @@ from portal.articles.shape import skeleton
 from portal.extensions import db
 from portal.forms import choices
 from portal.incidents.services import solved_count
+from portal.notifications.inbox import mark_revision_read
 
 bp = Blueprint("articles", __name__, template_folder="templates")
 
@@ -457,6 +458,7 @@ def proposal(slug: str, number: int):
     """A proposed change to a published article, with its diff against the live text."""
     access.require_staff()
     article, revision = _load_proposal(slug, number)
+    mark_revision_read(current_user, revision.id)
     return render_template(
         "articles/proposal.html",
         article=article,

@@ -22,16 +22,21 @@ def unread_count(user) -> int:
 
 def mark_incident_read(user, incident_id: int) -> None:
     """Opening an incident reads its notifications (written behind: the page is a GET)."""
+    _mark_read(user, Notification.incident_id == incident_id)
+
+
+def mark_revision_read(user, revision_id: int) -> None:
+    """Opening a proposal's page reads the notice of its decision."""
+    _mark_read(user, Notification.revision_id == revision_id)
+
+
+def _mark_read(user, about) -> None:
     user_id, now = user.id, utcnow()
 
     def job(session):
         session.execute(
             update(Notification)
-            .where(
-                Notification.user_id == user_id,
-                Notification.incident_id == incident_id,
-                Notification.read_at.is_(None),
-            )
+            .where(Notification.user_id == user_id, about, Notification.read_at.is_(None))
             .values(read_at=now)
         )
 

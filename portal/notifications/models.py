@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from portal.articles.models import ArticleRevision
     from portal.incidents.models import Incident
 
 
@@ -99,7 +100,8 @@ class InboundMail(db.Model):
 
 
 class Notification(db.Model):
-    """Something a staff member should know about, counted unread in the top bar."""
+    """Something a staff member should know about, counted unread in the top bar; about an
+    incident, or about an article revision (a proposed change an editor decided on)."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_unread", "user_id", "read_at"),)
@@ -111,10 +113,14 @@ class Notification(db.Model):
     incident_id: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
+    revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_revisions.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     incident: Mapped[Incident | None] = relationship()
+    revision: Mapped[ArticleRevision | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Notification {self.kind} for {self.user_id}>"

@@ -35,6 +35,9 @@ KINDS: dict[str, Kind] = {
     "sla_at_risk": Kind("An incident is at risk of missing its SLA", staff=True, by_mail=True),
     "sla_breached": Kind("An incident missed its SLA", staff=True, by_mail=True),
     "quarantined": Kind("A mail to the desk was quarantined", staff=True, by_mail=False),
+    "proposal_decided": Kind(
+        "An editor approved or sent back your change to an article", staff=True, by_mail=True
+    ),
 }
 
 

@@ -14,6 +14,8 @@ from portal.admin.services import AdminError
 from portal.extensions import db
 from portal.incidents import services as incidents
 from portal.timeutil import as_utc
+from tests.admin.conftest import submit
+from tests.conftest import PASSWORD
 
 
 def matrix_data(matrix: dict[str, dict[str, str]], **cells: str) -> dict[str, str]:
@@ -414,6 +416,7 @@ def test_the_pages_own_forms_save_unchanged_settings(admin_client, audit_log):
         ("/admin/calendar", "/admin/calendar/timezone"),
         ("/admin/sla", "/admin/sla/matrix"),
         ("/admin/sla", "/admin/sla/policies"),
+        ("/admin/sla", "/admin/sla/visibility"),
     ):
         assert submit(admin_client, page, action).status_code == 302, action
     assert audit_log() == []
@@ -477,3 +480,70 @@ def test_an_alias_chosen_earlier_stays_selected(admin_client, admin):
     assert re.search(
         r'<option selected value="Asia/Calcutta"|<option value="Asia/Calcutta" selected', page
     )
+
+
+# -- who sees the priority ----------------------------------------------------------------
+
+
+def _signed_in(app, user):
+    other = app.test_client()
+    assert other.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    return other
+
+
+def _ticked(page: str) -> bool:
+    box = re.search(r'<input[^>]*name="requesters_see_priority"[^>]*>', page).group(0)
+    return "checked" in box
+
+
+def test_admins_let_requesters_see_the_priority(app, admin_client, admin, make_user, audit_log):
+    requester = make_user("employee", email="rita@example.com")
+    incident = incidents.raise_incident(
+        requester, "Mouse squeaks", "It squeaks.", impact="high", urgency="high"
+    )
+    db.session.commit()
+    rita = _signed_in(app, requester)
+    badge = f'<span class="prio prio-{incident.priority}">{incident.priority}</span>'
+    assert badge not in rita.get(f"/incidents/{incident.ref}").text
+
+    page = admin_client.get("/admin/sla").text
+    assert "Requesters see the priority of their incidents" in page and not _ticked(page)
+    response = admin_client.post(
+        "/admin/sla/visibility", data={"requesters_see_priority": "y"}, follow_redirects=True
+    )
+    assert "Priority visibility saved." in response.text and _ticked(response.text)
+    db.session.rollback()
+    assert settings.get("requesters_see_priority") is True
+    assert audit_log() == [
+        ("setting.requesters_see_priority", "requesters_see_priority", "hidden -> shown")
+    ]
+    assert "Changed whether requesters see the priority" in admin_client.get("/admin/audit").text
+    assert badge in rita.get(f"/incidents/{incident.ref}").text
+
+    # Unticked (a browser sends no field) it is hidden again.
+    assert admin_client.post("/admin/sla/visibility", data={}).status_code == 302
+    db.session.rollback()
+    assert settings.get("requesters_see_priority") is False
+    assert badge not in rita.get(f"/incidents/{incident.ref}").text
+    assert audit_log()[-1][2] == "shown -> hidden"
+    # Ticked, the page's own form sends it ticked: nothing changes, nothing is recorded.
+    services.set_requesters_see_priority(admin, True)
+    db.session.commit()
+    assert submit(admin_client, "/admin/sla", "/admin/sla/visibility").status_code == 302
+    db.session.rollback()
+    assert settings.get("requesters_see_priority") is True
+    assert len(audit_log()) == 3
+
+
+@pytest.mark.parametrize("role", ["employee", "agent", "editor"])
+def test_only_admins_change_who_sees_the_priority(app, make_user, audit_log, role):
+    someone = _signed_in(app, make_user(role))
+    response = someone.post("/admin/sla/visibility", data={"requesters_see_priority": "y"})
+    assert response.status_code == 403
+    anonymous = app.test_client().post(
+        "/admin/sla/visibility", data={"requesters_see_priority": "y"}
+    )
+    assert anonymous.status_code == 302 and anonymous.location.startswith("/login")
+    db.session.rollback()
+    assert settings.get("requesters_see_priority") is False
+    assert audit_log() == []
