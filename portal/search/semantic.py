@@ -50,6 +50,7 @@ def query_text(text: str) -> str:
 # Vectors a reading request computes at most when it finds some missing (the rest wait
 # for a writer, or for the next search); a writer computes all.
 READER_BUDGET = 8
+PERSIST_EVERY = 256  # vectors computed, then stored, at a time
 
 
 class Embedder:
@@ -180,12 +181,23 @@ class VectorStore:
 
     def _update(self, article_ids, replace: bool, compute: bool) -> None:
         found, missing = _vectors(self._engine, list(article_ids))
-        budget = None if compute else READER_BUDGET
-        made = _compute(missing, budget)
-        found.update({aid: vec for aid, (_rev, vec) in made.items()})
-        self._pending = set(missing) - set(made)
-        if made:
-            _persist(self._engine, {aid: (rev, vec) for aid, (rev, vec) in made.items()})
+        todo = sorted(missing.items())
+        if not compute:
+            todo = todo[:READER_BUDGET]
+        made: dict[int, tuple[int | None, np.ndarray]] = {}
+        try:
+            # stored as they come: a long first embedding (a large import) that is stopped
+            # keeps what it computed, and the next process starts from there
+            for start in range(0, len(todo), PERSIST_EVERY):
+                part = _compute(dict(todo[start : start + PERSIST_EVERY]), None)
+                if part:
+                    _persist(self._engine, part)
+                    made.update(part)
+                if len(part) < len(todo[start : start + PERSIST_EVERY]):
+                    break  # the model is off
+        finally:
+            found.update({aid: vec for aid, (_rev, vec) in made.items()})
+            self._pending = set(missing) - set(made)
         old_matrix, old_ids = self._pair
         if replace:
             keep: dict[int, np.ndarray] = {}

@@ -105,6 +105,33 @@ def test_vectors_are_stored_with_the_revision_and_read_by_a_cold_process(app, li
     assert np.allclose(norms, 1.0, atol=1e-3)
 
 
+def test_a_first_embedding_that_stops_keeps_what_it_computed(app, library, monkeypatch):
+    """A large import's first embedding takes minutes; stopped half way (a deploy, Ctrl-C),
+    the vectors already computed are stored, and the next process computes only the rest."""
+    db.session.query(RevisionEmbedding).delete()
+    db.session.commit()
+    monkeypatch.setattr(semantic, "PERSIST_EVERY", 2)
+    real, calls = semantic._embedder.passages, []
+
+    def stopped_after_one_batch(texts):
+        calls.append(len(texts))
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return real(texts)
+
+    monkeypatch.setattr(semantic._embedder, "passages", stopped_after_one_batch)
+    with pytest.raises(KeyboardInterrupt):
+        semantic.VectorStore(lambda: db.engine, 0).load(compute=True)
+    assert db.session.query(RevisionEmbedding).count() == 2
+    monkeypatch.setattr(semantic._embedder, "passages", real)
+    calls.clear()
+    monkeypatch.setattr(semantic._embedder, "passages", lambda t: calls.append(len(t)) or real(t))
+    again = semantic.VectorStore(lambda: db.engine, 0)
+    again.load(compute=True)
+    assert sum(calls) == len(library) - 2  # only the rest
+    assert set(again.snapshot()[1].tolist()) == {a.id for a in library.values()}
+
+
 def test_a_saved_change_gets_a_new_vector_through_the_outbox(app, library):
     from portal.articles.services import save_article, to_data
 
