@@ -316,15 +316,30 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
     allowed = _allowed_mask(searcher, table, audience, category) if category else visible
     typos, real_words = spelling.candidates(searcher, parsed, groups, visible, _vocabulary_has)
     plain = q.concepts(parsed, groups)
-    ranked = _rank(searcher, table, parsed.text, plain, allowed)
+    ranked = None
     if typos:
+        # Whether the fix finds better is judged on words (the fix and the text as typed,
+        # each without meaning); then only the one shown is ranked with meaning, so a query
+        # with a typo is mostly embedded once (reading both took it to twice a plain
+        # search's time). When the fix matches nothing on words, meaning judges both.
         corrected = " ".join(typos.get(w, w) for w in q.words(parsed.text))
         fixed = q.concepts(parsed, groups, typos)
-        better = _rank(searcher, table, corrected, fixed, allowed)  # meaning of the fix
-        if _improves(better, ranked, strict=bool(real_words & typos.keys())):
+        on_words = _rank(searcher, table, "", fixed, allowed)
+        as_typed = _rank(searcher, table, "", plain, allowed)
+        strict = bool(real_words & typos.keys())
+        better = None
+        if _improves(on_words, as_typed, strict):
+            better = _rank(searcher, table, corrected, fixed, allowed)
+        elif not len(on_words.matches):  # words alone cannot tell: meaning decides, as both
+            ranked = _rank(searcher, table, parsed.text, plain, allowed)
+            candidate = _rank(searcher, table, corrected, fixed, allowed)
+            better = candidate if _improves(candidate, ranked, strict) else None
+        if better is not None:
             ranked = better
             if suggest:
                 results.suggestion = corrected
+    if ranked is None:
+        ranked = _rank(searcher, table, parsed.text, plain, allowed)
     results.total = int(len(ranked.matches))
     if facets:
         results.facets = _facets(table, ranked, allowed)
