@@ -711,6 +711,9 @@ def run(args, workdir: Path) -> int:
             "SECRET_KEY": "bench",
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            # --no-semantic: the rebuild embeds nothing either (the model would take
+            # about 0.3 s per synthetic article)
+            "SEARCH_SEMANTIC": not args.no_semantic,
         }
     )
     category_slugs = {name: slugify(name) for name, _ in synthetic.categories()}
