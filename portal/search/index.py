@@ -155,7 +155,9 @@ class IndexStore:
         ix = self._live()
         if ix is not None:
             return ix
-        done = self.heal(self.current_name())
+        # The build found unreadable, not CURRENT read again: a thread that read CURRENT
+        # just before a rebuild swapped it would otherwise ask to rebuild the new build too.
+        done = self.heal(self._damaged or self.current_name())
         if done.wait(self.heal_wait if wait is None else wait):
             ix = self._live()
             if ix is not None:

@@ -233,3 +233,26 @@ def test_a_build_overwritten_just_after_it_read_well_is_not_believed(app, librar
     assert not store.verified()  # within VERIFY_SECONDS of the good read
     assert search.search("printer jam", EVERYONE).hits[0].slug == library["printer"].slug
     _wait_until_healthy(store)
+
+
+def test_a_stale_look_at_current_does_not_rebuild_the_new_build(app, library, monkeypatch, caplog):
+    """A thread that read CURRENT just before a rebuild swapped it finds the old build
+    unreadable; the heal it asks for is of that build, not of the new one (CI once saw
+    two rebuilds for one truncation)."""
+    store = search.store()
+    old = store.current_name()
+    store.rebuild()
+    assert store.current_name() != old
+    real, looks = store._live, []
+
+    def stale_first_look():
+        looks.append(1)
+        if len(looks) == 1:
+            store._damaged = old  # what the stale look found and marked
+            return None
+        return real()
+
+    monkeypatch.setattr(store, "_live", stale_first_look)
+    caplog.set_level(logging.INFO, logger="portal.search.index")
+    assert store.index(wait=5) is not None
+    assert not [r for r in caplog.records if r.getMessage().startswith("search index rebuilt")]
