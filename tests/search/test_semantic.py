@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +172,30 @@ def test_without_the_model_package_search_is_lexical_and_health_says_so(
 
 def _refuse(*_args, **_kwargs):
     raise AssertionError("a cold process must read stored vectors, not compute them")
+
+
+def test_a_query_embedded_ahead_gives_the_same_answer_and_is_embedded_once(
+    app, library, monkeypatch
+):
+    """The embedding thread computes the query's vector while the words are read; the
+    answer must be the one computed in turn, and the model must not embed it twice."""
+    model = semantic._embedder.load()
+    calls: list[str] = []
+    real = model.query
+
+    def counting(text):
+        calls.append(threading.current_thread().name)
+        return real(text)
+
+    monkeypatch.setattr(model, "query", counting)
+    answers = {}
+    for ahead in (False, True):
+        app.config["SEARCH_SEMANTIC_AHEAD"] = ahead
+        app.extensions["search_cache"].clear()
+        semantic._embedder._queries.clear()
+        calls.clear()
+        results = search.search("the monitor next to my notebook is black", EVERYONE)
+        answers[ahead] = [(h.slug, h.score) for h in results.hits + results.related]
+        assert len(calls) == 1, calls
+        assert calls[0].startswith("query-embedding") == ahead, calls
+    assert answers[True] == answers[False] and answers[True]
