@@ -18,6 +18,9 @@ import re
 import threading
 from collections.abc import Callable
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from portal.search import query as q
 
 log = logging.getLogger(__name__)
@@ -114,15 +117,45 @@ def candidates(
 
 
 def _correction(searcher, word: str, visible, vocabulary_has, max_distance: int) -> str | None:
-    corrector = searcher.corrector("spell")
+    """The library word closest to ``word`` (a swap of neighbouring letters counts once),
+    ties broken by how many articles use it, then alphabetically; one the audience's
+    articles hold (staff-only words never become suggestions for employees). Kept per
+    searcher, word, distance and audience: a repeated typo costs a dictionary look-up."""
+    memo = _corrections(searcher, visible, vocabulary_has)
+    key = (word, max_distance)
+    if key not in memo:
+        memo[key] = _closest(searcher, word, visible, vocabulary_has, max_distance)
+    return memo[key]
+
+
+def _corrections(searcher, visible, vocabulary_has) -> dict:
+    """This searcher's corrections for one audience. The audience's mask object is cached
+    per searcher, so its identity names the audience; the entry keeps a reference to it
+    (its id can then never be reused by another mask while the entry lives) and is
+    started afresh when another mask or check comes with the same id."""
+    from portal.search import _searcher_cache  # the package imports this module
+
+    memo = _searcher_cache(searcher)
+    key = ("spell-fix", id(visible))
+    entry = memo.get(key)
+    if entry is None or entry[0] is not visible or entry[1] != vocabulary_has:
+        entry = memo[key] = (visible, vocabulary_has, {})
+    return entry[2]
+
+
+def _closest(searcher, word: str, visible, vocabulary_has, max_distance: int) -> str | None:
     limit = 1 if len(word) < 5 else max_distance
+    by_length = _spell_words(searcher, word[:1])
+    choices = [
+        candidate
+        for length in range(len(word) - limit, len(word) + limit + 1)
+        for candidate in by_length.get(length, ())
+    ]
     options = []
-    # whoosh's distance has no transpositions ("slwo" is 2 from "slow"): ask for 2, then
-    # keep what is within the limit counting a swap once
-    for candidate in corrector.suggest(word, limit=12, maxdist=2, prefix=1):
-        distance = edit_distance(word, candidate)
-        if distance > limit:
-            continue
+    # OSA distance in C (rapidfuzz), the same figure as edit_distance below
+    for candidate, distance, _ in process.extract(
+        word, choices, scorer=OSA.distance, score_cutoff=limit, limit=None
+    ):
         terms = q.analyze(candidate)
         if not terms:
             continue
@@ -132,23 +165,28 @@ def _correction(searcher, word: str, visible, vocabulary_has, max_distance: int)
     return min(options)[2] if options else None
 
 
+def _spell_words(searcher, first: str) -> dict[int, tuple[str, ...]]:
+    """The spelling field's words that start with ``first`` (a typo rarely hits the first
+    letter), by length; read once per searcher, so a new index generation is seen."""
+    from portal.search import _searcher_cache
+
+    memo = _searcher_cache(searcher)
+    key = ("spell-words", first)
+    found = memo.get(key)
+    if found is None:
+        by_length: dict[int, list[str]] = {}
+        for term in searcher.reader().expand_prefix("spell", first):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            by_length.setdefault(len(text), []).append(text)
+        found = memo[key] = {n: tuple(words) for n, words in by_length.items()}
+    return found
+
+
 def _articles_using(searcher, word: str) -> int:
     return searcher.doc_frequency("spell", word)
 
 
 def edit_distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein distance (a swap of two neighbouring letters counts once)."""
-    rows = len(a) + 1
-    cols = len(b) + 1
-    d = [[0] * cols for _ in range(rows)]
-    for i in range(rows):
-        d[i][0] = i
-    for j in range(cols):
-        d[0][j] = j
-    for i in range(1, rows):
-        for j in range(1, cols):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[-1][-1]
+    """Damerau-Levenshtein distance in its optimal-string-alignment form (a swap of two
+    neighbouring letters counts once; no substring is edited twice)."""
+    return OSA.distance(a, b)

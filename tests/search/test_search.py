@@ -120,6 +120,41 @@ def test_staff_only_words_never_become_suggestions(library):
     assert search.search("zanzibarqux", STAFF).suggestion == "zanzibarquux"
 
 
+def test_a_correction_found_for_staff_is_never_kept_for_an_employee(library):
+    # corrections are kept per searcher; search() would also hide a leaked staff-only fix
+    # (it finds nothing for an employee), so ask the corrector itself
+    from portal.search import _allowed_mask, _table, _vocabulary_has, spelling
+    from portal.search import query as q
+
+    searcher = search.store().searcher()
+    parsed = q.parse("zanzibarqux")
+
+    def fixes(audience):
+        visible = _allowed_mask(searcher, _table(searcher), audience, None)
+        return spelling.candidates(searcher, parsed, [], visible, _vocabulary_has)[0]
+
+    assert fixes(STAFF) == {"zanzibarqux": "zanzibarquux"}
+    assert fixes(EVERYONE) == {}
+    assert fixes(STAFF) == {"zanzibarqux": "zanzibarquux"}
+
+
+def test_two_pairs_of_swapped_letters_are_corrected_before_and_after_a_rebuild(library):
+    # each swap counts once, however many segments the index has (a full rebuild writes
+    # one; whoosh's own corrector then counted a swap as two edits)
+    for rebuilt in (False, True):
+        if rebuilt:
+            search.rebuild(procs=1)
+        results = search.search("psaswrod", EVERYONE)
+        assert results.suggestion == "password", rebuilt
+        assert results.hits[0].slug == library["password"].slug
+
+
+def test_a_word_saved_after_a_typo_was_asked_is_then_offered(library, make_article):
+    assert search.search("qoukkas", EVERYONE).suggestion is None
+    make_article(title="VPN refuses quokkas", symptoms="Quokkas block the tunnel")
+    assert search.search("qoukkas", EVERYONE).suggestion == "quokkas"
+
+
 def test_facets_count_only_what_the_audience_may_see(library):
     public = search.search("password", EVERYONE, facets=True)
     staff = search.search("password", STAFF, facets=True)
