@@ -9,9 +9,11 @@ is cut at a word boundary and the cut is shown with an ellipsis.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 from markupsafe import Markup, escape
+from whoosh.support.charset import accent_map
 
 from portal.search.schema import text_analyzer
 
@@ -21,6 +23,7 @@ SECTIONS = ("symptoms", "summary", "body")
 # fifth of a search's time when every hit's text was analysed afresh for every query. A few
 # hundred sections (tens of kB each at most) cover the articles that are found often.
 ANALYSED_SECTIONS = 384
+ANALYSED_SENTENCES = 4096
 
 _analyzer = text_analyzer()
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
@@ -40,9 +43,16 @@ def snippet(stored: dict, terms: frozenset[str]) -> Markup | None:
 
 
 def _best(text: str, terms: frozenset[str]) -> Markup | None:
+    # A sentence is analysed only when it holds the start of a term as plain text (a stem
+    # less its last letter: "connect" in "connection", "happi" -> "happ" in "happy"), found
+    # by one regular expression over the section, so a long body is not stemmed sentence
+    # by sentence for every query.
+    sentences, folded, starts = _sections(text)
+    holding = sorted({bisect_right(starts, m.start()) - 1 for m in _probe(terms).finditer(folded)})
     scored = []
-    for index, sentence, tokens in _sentences(text):
-        marks = [(a, b) for a, b, term in tokens if term in terms]
+    for index in holding:
+        sentence = sentences[index]
+        marks = [(a, b) for a, b, term in _tokens(sentence) if term in terms]
         if marks:
             distinct = len({sentence[a:b].lower() for a, b in marks})
             scored.append((-distinct, index, sentence, marks))
@@ -59,16 +69,34 @@ def _best(text: str, terms: frozenset[str]) -> Markup | None:
     return Markup(" … ").join(parts)
 
 
+@lru_cache(maxsize=256)
+def _probe(terms: frozenset[str]) -> re.Pattern:
+    return re.compile("|".join(re.escape(t[: max(2, len(t) - 1)]) for t in sorted(terms)))
+
+
 @lru_cache(maxsize=ANALYSED_SECTIONS)
-def _sentences(text: str) -> tuple[tuple[int, str, tuple[tuple[int, int, str], ...]], ...]:
-    """A section's sentences, each with its words' positions and index terms."""
-    out = []
-    for index, match in enumerate(_SENTENCE.finditer(text)):
-        sentence = match.group(0).strip()
-        if sentence:
-            tokens = _analyzer(sentence, chars=True, mode="query")
-            out.append((index, sentence, tuple((t.startchar, t.endchar, t.text) for t in tokens)))
-    return tuple(out)
+def _sections(text: str) -> tuple[tuple[str, ...], str, list[int]]:
+    """A section's sentences; their letters as the analyser sees them (lowercase, accents
+    folded, no apostrophes), one line each; and where each sentence's line starts."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text)]
+    sentences = [sentence for sentence in sentences if sentence]
+    lines = [_fold(sentence) for sentence in sentences]
+    starts, at = [], 0
+    for line in lines:
+        starts.append(at)
+        at += len(line) + 1
+    return tuple(sentences), "\n".join(lines), starts
+
+
+def _fold(sentence: str) -> str:
+    return sentence.lower().translate(accent_map).replace("'", "").replace("\u2019", "")
+
+
+@lru_cache(maxsize=ANALYSED_SENTENCES)
+def _tokens(sentence: str) -> tuple[tuple[int, int, str], ...]:
+    """A sentence's words: positions and index terms."""
+    tokens = _analyzer(sentence, chars=True, mode="query")
+    return tuple((t.startchar, t.endchar, t.text) for t in tokens)
 
 
 def _render(sentence: str, marks: list[tuple[int, int]], budget: int) -> Markup:

@@ -380,3 +380,13 @@ def test_snippets_start_at_a_sentence(make_article):
     )
     snippet = str(search.search("inbox", EVERYONE).hits[0].snippet)
     assert snippet.startswith("Nothing arrives in the") and "<mark" in snippet
+
+
+def test_snippets_highlight_words_typed_without_accents_or_apostrophes(make_article):
+    make_article(
+        title="Backup window",
+        symptoms="Nothing else changes. The naïve schedule waits. The run stops at six o'clock.",
+    )
+    snippet = str(search.search("naive oclock backup", EVERYONE).hits[0].snippet)
+    assert '<mark class="hl">naïve</mark>' in snippet
+    assert '<mark class="hl">o&#39;clock</mark>' in snippet
