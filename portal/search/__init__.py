@@ -27,6 +27,7 @@ from portal.search import query as q
 from portal.search import ranking, semantic, snippets, spelling, titles
 from portal.search.index import WEIGHTING, IndexStore, IndexUnavailable
 from portal.search.models import SearchOutbox, SynonymGroup
+from portal.transactions import reading
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +177,11 @@ class _SynonymCache:
         interval = float(current_app.config["SEARCH_SYNC_INTERVAL"])
         if time.monotonic() - self.loaded_at >= interval:
             try:
-                rows = db.session.scalars(select(SynonymGroup)).all()
-                self.groups = [g.term_list for g in rows if len(g.term_list) > 1]
+                # its own short reader: a search outside a request (CLI, worker, bench)
+                # would otherwise leave the caller's session holding SQLite's write lock
+                with reading(), Session(db.engine) as session:
+                    rows = session.scalars(select(SynonymGroup)).all()
+                    self.groups = [g.term_list for g in rows if len(g.term_list) > 1]
             except Exception:
                 log.exception("could not load synonyms")
             self.loaded_at = time.monotonic()

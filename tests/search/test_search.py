@@ -2,8 +2,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from portal import search
+from portal import search, transactions
 from portal.access import EVERYONE, STAFF
 from portal.extensions import db
 from portal.search.models import SynonymGroup
@@ -390,3 +392,21 @@ def test_snippets_highlight_words_typed_without_accents_or_apostrophes(make_arti
     snippet = str(search.search("naive oclock backup", EVERYONE).hits[0].snippet)
     assert '<mark class="hl">naïve</mark>' in snippet
     assert '<mark class="hl">o&#39;clock</mark>' in snippet
+
+
+def test_a_search_from_a_command_leaves_the_database_free_for_other_writers(
+    app, make_article, monkeypatch
+):
+    """A command or the worker searches (a writer by default on SQLite), then the vector
+    store or the mail thread writes on its own connection: it must not wait for the
+    search's session (it timed out after 15 s in bench/search.py --reuse)."""
+    make_article(title="Printer shows as offline")
+    app.extensions["search_synonyms"].invalidate()
+    monkeypatch.setattr(transactions, "_busy_timeout_ms", 300)
+    db.engine.dispose()  # new connections wait 0.3 s at most for the write lock
+    with transactions.writing():
+        assert search.search("printer offline", EVERYONE).hits
+        with Session(db.engine) as other:
+            other.execute(select(1))  # begins IMMEDIATE: takes the write lock
+            other.rollback()
+    db.session.rollback()
