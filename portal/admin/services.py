@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-import holidays as public_holidays
 from flask import current_app
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
@@ -484,6 +483,8 @@ def import_public_holidays(
         raise AdminError(f"Pick a year from {YEARS.start} to {YEARS.stop - 1}.")
     if not re.fullmatch(r"[A-Z]{2,3}", country):
         raise AdminError("Give the country as its ISO code, like DE, FR or US.")
+    import holidays as public_holidays  # 9 MB of calendars: loaded when an admin imports
+
     try:
         found = public_holidays.country_holidays(
             country, subdiv=subdivision or None, years=year, language="en_US"

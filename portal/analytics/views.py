@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_login import current_user
 
 from portal import access
-from portal.analytics import charts, gaps, reports
+from portal.analytics import gaps, reports
 from portal.analytics.reports import Period, PeriodError, Table
 from portal.timeutil import utcnow
 
@@ -79,6 +79,13 @@ def _page(template: str, build: Callable[[Period, datetime], dict[str, Any]]):
     return render_template(template, period=period, error=None, **context)
 
 
+def _charts():
+    """The chart module: pygal (6 MB) is loaded with the first chart, not by every worker."""
+    from portal.analytics import charts
+
+    return charts
+
+
 class _Charts:
     """A page's charts, drawn from its figures when the template shows them (so a CSV
     download does not draw them)."""
@@ -87,7 +94,7 @@ class _Charts:
         self.period, self.data = period, data
 
     def __getitem__(self, name: str) -> str:
-        return charts.data_uri(name, self.data[name], self.period)
+        return _charts().data_uri(name, self.data[name], self.period)
 
 
 def _cell(value: Any, kind: str) -> Any:
@@ -308,7 +315,7 @@ def knowledge_gaps():
             "gaps": list(zip(found, drafts, strict=True)),
             "tables": [gaps.gaps_table(found)],
             "definition": gaps.DEFINITION,
-            "charts": _Charts(period, {"gaps": found[: charts.TOP_BARS]}),
+            "charts": _Charts(period, {"gaps": found[: _charts().TOP_BARS]}),
         }
 
     return _page("reports/gaps.html", build)
@@ -396,6 +403,7 @@ def articles():
 @bp.get("/chart/<name>.svg")
 def chart(name: str):
     """One chart on its own as an SVG image (pygal), for the range in the query string."""
+    charts = _charts()
     if name not in charts.CHARTS:
         abort(404)
     try:
