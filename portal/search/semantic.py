@@ -478,11 +478,22 @@ def scores(table, text: str) -> np.ndarray | None:
     if query is None:
         return None
     matrix, ids = store.snapshot()
+    rows, has = _rows_of(table, ids)
     out = np.full(table.size, -1.0, dtype=np.float32)
+    out[has] = (matrix @ query)[rows[has]]  # no copy of the matrix's rows per query
+    return out
+
+
+def _rows_of(table, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's row in the matrix and whether it has one, kept with the searcher's
+    table until the matrix changes (100,000 lookups per query cost a few ms)."""
+    kept = getattr(table, "_semantic_rows", None)
+    if kept is not None and kept[0] is ids:
+        return kept[1], kept[2]
     rows = rows_for(ids, table.article_ids)
     has = rows >= 0
-    out[has] = matrix[rows[has]] @ query
-    return out
+    table._semantic_rows = (ids, rows, has)
+    return rows, has
 
 
 def article_scores(table, article_id: int) -> np.ndarray | None:
@@ -494,10 +505,9 @@ def article_scores(table, article_id: int) -> np.ndarray | None:
     row = rows_for(ids, np.array([article_id], dtype=np.int64))[0]
     if row < 0:
         return None
+    rows, has = _rows_of(table, ids)
     out = np.full(table.size, -1.0, dtype=np.float32)
-    rows = rows_for(ids, table.article_ids)
-    has = rows >= 0
-    out[has] = matrix[rows[has]] @ matrix[row]
+    out[has] = (matrix @ matrix[row])[rows[has]]
     return out
 
 
