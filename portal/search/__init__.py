@@ -7,6 +7,7 @@ a snippet or a suggestion for anyone else.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -24,7 +25,7 @@ from whoosh import query as wq
 from portal.access import STAFF
 from portal.extensions import db
 from portal.search import query as q
-from portal.search import ranking, semantic, snippets, spelling, titles
+from portal.search import ranking, schema, semantic, snippets, spelling, titles
 from portal.search.index import WEIGHTING, IndexStore, IndexUnavailable
 from portal.search.models import SearchOutbox, SynonymGroup
 from portal.transactions import reading
@@ -500,9 +501,27 @@ def _phrase_docs(searcher, terms: tuple[str, ...]) -> np.ndarray:
     key = ("phrase", terms)
     docs = memo.get(key)
     if docs is None:
-        found = sorted(searcher.docs_for_query(q.phrase_clause(list(terms))))
-        docs = memo[key] = np.array(found, dtype=np.int64)
+        docs = memo[key] = _phrase_holders(searcher, terms)
     return docs
+
+
+def _phrase_holders(searcher, terms: tuple[str, ...]) -> np.ndarray:
+    """Documents holding the words as a phrase. Two words are one term of the pairs field;
+    a longer phrase is looked up by its pairs first (most hold none of them together),
+    then whoosh checks the positions of what is left. Deleted documents may be in the
+    answer, as in every posting list: callers keep only allowed ones."""
+    if len(terms) >= 2 and "pairs" in searcher.schema:  # an index built before: positions
+        table = _table(searcher)
+        held = None
+        for first, second in itertools.pairwise(terms):
+            docs = table.holders("pairs", schema.pair(first, second))
+            held = docs if held is None else np.intersect1d(held, docs, assume_unique=True)
+            if not held.size:
+                return held
+        if len(terms) == 2:
+            return held
+    found = sorted(searcher.docs_for_query(q.phrase_clause(list(terms))))
+    return np.array(found, dtype=np.int64)
 
 
 def _expand(searcher, prefix: str) -> tuple[str, ...]:

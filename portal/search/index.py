@@ -72,6 +72,7 @@ def document(article: Article) -> dict:
         "category": " ".join(c.name for c in (category, sub) if c is not None),
         "body": body_text,
     }
+    content = pack_sections([(text, FIELD_BOOSTS[name]) for name, text in sections.items()])
     return {
         "id": str(article.id),
         "article_id": article.id,
@@ -80,7 +81,8 @@ def document(article: Article) -> dict:
         "summary": article.summary or "",
         "symptoms": symptoms_text,
         "body": body_text,
-        "content": pack_sections([(text, FIELD_BOOSTS[name]) for name, text in sections.items()]),
+        "content": content,
+        "pairs": content,  # analysed into neighbouring word pairs (schema.WordPairs)
         "category_slug": category.slug if category else "",
         "category_name": category.name if category else "",
         "subcategory_slug": sub.slug if sub else "",
@@ -650,7 +652,7 @@ def _probe(searcher: Searcher) -> None:
             leaf.doc_field_length(docnum, "content")
         for name in _COLUMNS:
             leaf.column_reader(name)[count - 1]
-        for fieldname in ("content", "spell"):
+        for fieldname in ("content", "spell", "pairs"):
             for term in itertools.islice(leaf.lexicon(fieldname), 3):
                 if list(leaf.postings(fieldname, term).all_ids()):
                     continue

@@ -61,7 +61,8 @@ class DocTable:
         self.article_ids = articles
         self.avg_length = float(searcher.avg_field_length(q.FIELD) or 1.0) or 1.0
         self.norm = (k1 * ((1 - b) + b * lengths / self.avg_length)).astype(np.float32)
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # term -> postings of the content field; (field, term) -> holders in another field
+        self._postings: dict[object, tuple[np.ndarray, np.ndarray]] = {}
         self._cached = 0
         self._lock = threading.Lock()
         self._categories: np.ndarray | None = None
@@ -92,16 +93,32 @@ class DocTable:
             self._cached += docs.size
         return found
 
-    def _read(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+    def holders(self, field: str, term: str) -> np.ndarray:
+        """Document numbers holding ``term`` in another field (deleted ones included, as
+        in ``postings``), kept beside the postings."""
+        key = (field, term)
+        found = self._postings.get(key)
+        if found is None:
+            docs, _ = self._read(term, field)
+            found = (docs, np.zeros(0, dtype=np.float32))
+            with self._lock:
+                if self._cached + docs.size > MAX_CACHED_POSTINGS:
+                    self._postings.clear()
+                    self._cached = 0
+                self._postings[key] = found
+                self._cached += docs.size
+        return found[0]
+
+    def _read(self, term: str, field: str = q.FIELD) -> tuple[np.ndarray, np.ndarray]:
         reader = self.searcher.reader()
-        if (q.FIELD, term) not in reader:
+        if (field, term) not in reader:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         for leaf, offset in reader.leaf_readers():
-            if (q.FIELD, term) not in leaf:
+            if (field, term) not in leaf:
                 continue
-            leaf_ids, leaf_weights = _leaf_postings(leaf, term)
+            leaf_ids, leaf_weights = _leaf_postings(leaf, term, field)
             ids.append(np.asarray(leaf_ids, dtype=np.int64) + offset)
             weights.append(np.asarray(leaf_weights, dtype=np.float32))
         if not ids:
@@ -130,7 +147,7 @@ class DocTable:
         return self._categories, self._category_names
 
 
-def _leaf_postings(leaf, term: str):
+def _leaf_postings(leaf, term: str, field: str = q.FIELD):
     """A segment's postings for one term, read a block at a time.
 
     Whoosh's matchers hand out one posting per Python call; the block reader already holds
@@ -140,7 +157,7 @@ def _leaf_postings(leaf, term: str):
     allowed set, which excludes them.
     """
     btext = term.encode("utf-8")
-    matcher = leaf._terms.matcher(q.FIELD, btext, leaf.schema[q.FIELD].format)
+    matcher = leaf._terms.matcher(field, btext, leaf.schema[field].format)
     ids: list = []
     weights: list = []
     if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):

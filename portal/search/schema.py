@@ -62,7 +62,7 @@ FIELD_BOOSTS: dict[str, float] = {
 SECTION_GAP = 100
 # Bumped whenever the schema or the analysis changes: a node whose index was built with
 # another version rebuilds it from the database on start.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: the pairs field
 
 
 # Whoosh hands a field's value to its analyzer only when it is a string (a list would be
@@ -111,6 +111,33 @@ class WeightedSections(Composable):
             pos = last + SECTION_GAP
 
 
+class WordPairs(Composable):
+    """Each two neighbouring words of a section as one term ("desk phone"), for the pairs
+    field: a two-word phrase is then one short posting list, where whoosh's phrase query
+    walks every position of both words in Python (57 ms for two common words at 10,000
+    articles). Neighbours as a phrase query sees them: stop words dropped and positions
+    renumbered by the same analysis, and never across two sections."""
+
+    def __init__(self) -> None:
+        self.inner = text_analyzer()
+
+    def __call__(self, value, positions=False, start_pos=0, **kwargs):
+        for text, _weight in unpack_sections(value):
+            previous, previous_pos = None, -2
+            # the analyzer hands out one token object again and again: keep its text
+            for token in self.inner(text, positions=True, **kwargs):
+                word, pos = token.text, token.pos
+                if previous is not None and pos == previous_pos + 1:
+                    token.text = pair(previous, word)
+                    yield token
+                previous, previous_pos = word, pos
+
+
+def pair(first: str, second: str) -> str:
+    """The pairs field's term for two neighbouring analysed words."""
+    return f"{first} {second}"
+
+
 def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
@@ -127,4 +154,5 @@ def build_schema() -> Schema:
         subcategory_name=ID(stored=True),
         visibility=ID(stored=True),
         spell=TEXT(analyzer=word_analyzer(), phrase=False),
+        pairs=TEXT(analyzer=WordPairs(), phrase=False),  # the content field's value
     )

@@ -222,6 +222,40 @@ def test_phrase_does_not_join_the_end_of_one_section_to_the_next(make_article):
     assert [hit.slug for hit in results.hits] == [joined.slug]
 
 
+def test_phrases_find_what_whoosh_positions_find(make_article):
+    """Two-word phrases are read from the pairs field: the same articles as whoosh's
+    position check, for every pair of the library's words, stop words between them and
+    sentence ends included; three-word phrases too."""
+    from portal.search import query as q
+
+    texts = [
+        ("Desk phone has no dial tone", "The desk phone shows no line. Dial again"),
+        ("Phone on the desk rings", "A phone rings at the desk, no tone"),
+        ("Headset for the desk", "Calls drop on the desk headset. Phone desk tone"),
+        ("Cannot print", "The printer does not print. Desk phone works"),
+    ]
+    for title, symptoms in texts:
+        make_article(title=title, symptoms=symptoms)
+    searcher = search.store().searcher()
+    words = sorted({t for title, symptoms in texts for t in q.analyze(f"{title} {symptoms}")})
+    assert len(words) > 15
+    phrases = [(a, b) for a in words for b in words] + [
+        ("desk", "phone", "has"),
+        ("desk", "phone", "work"),
+        ("phone", "desk", "tone"),
+        ("desk", "phone", "ring"),
+    ]
+    found = 0
+    for terms in phrases:
+        expected = sorted(searcher.docs_for_query(q.phrase_clause(list(terms))))
+        got = sorted(search._phrase_holders(searcher, terms).tolist())
+        assert got == expected, terms
+        found += bool(expected)
+    assert found > 20  # the comparison saw phrases that are there, not only absent ones
+    slugs = {hit.title for hit in search.search('"desk phone"', EVERYONE).hits}
+    assert slugs == {"Desk phone has no dial tone", "Cannot print"}
+
+
 def test_word_in_the_title_outranks_the_same_word_in_the_body(make_article):
     in_body = make_article(
         title="Laptop fan noise", symptoms="Loud fan", step="Check the docking station."
