@@ -336,7 +336,10 @@ def _run(searcher, parsed, groups, audience, category, page, per_page, facets, s
         strict = bool(real_words & typos.keys())
         better = None
         if _improves(on_words, as_typed, strict):
-            better = _rank(searcher, table, corrected, fixed, allowed)
+            # ranked again only to add meaning: without it, that ranking is on_words
+            better = on_words
+            if semantic.enabled():
+                better = _rank(searcher, table, corrected, fixed, allowed)
         elif not len(on_words.matches):  # words alone cannot tell: meaning decides, as both
             ranked = _rank(searcher, table, parsed.text, plain, allowed)
             candidate = _rank(searcher, table, corrected, fixed, allowed)
