@@ -175,7 +175,9 @@ def test_queue_and_agent_page_fit_the_screen(open_page, live_portal, width):
             box = boxes.nth(i).bounding_box()
             assert box["height"] < 30, "a reference wrapped onto two lines"
     live_portal.shot(agent, f"desk-queue-{width}")
-    agent.locator("table.queue").get_by_role("link", name=re.compile(r"^INC-")).first.click()
+    # measured once the incident page has loaded (mid-navigation there is no document)
+    with agent.expect_navigation():
+        agent.locator("table.queue").get_by_role("link", name=re.compile(r"^INC-")).first.click()
     no_sideways_scroll(agent)
     live_portal.shot(agent, f"desk-agent-incident-{width}")
 
