@@ -24,6 +24,26 @@ from portal.accounts.services import create_user
 from portal.articles.services import ArticleData, save_article
 from portal.extensions import db
 
+
+@pytest.fixture
+def needs_model() -> None:
+    """For a test of meaning: the model's packages must be installed. Without them the
+    portal searches by words (test_without_model.py proves it), so such a test skips, with
+    this reason; CI installs them and must run it."""
+    from portal.search import model
+
+    try:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        model.source_files()
+    except (ImportError, model.ModelMissing) as exc:
+        reason = f"the embedding model is not installed ({exc}); search is lexical without it"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the tests of meaning, but {reason}")
+        pytest.skip(reason)
+
+
 PASSWORD = "correct horse battery"
 FIXTURES = Path(__file__).parent / "fixtures"
 

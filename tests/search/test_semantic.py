@@ -51,6 +51,7 @@ def library(make_article):
     }
 
 
+@pytest.mark.usefixtures("needs_model")
 def test_a_paraphrase_finds_the_article_that_shares_no_word_with_it(app, library):
     assert semantic.enabled(), semantic.status()
     results = search.search("i cannot remember my login secret", EVERYONE)
@@ -91,6 +92,7 @@ def test_a_question_no_article_covers_gets_no_match(library):
     assert results.total == 0 and results.hits == []
 
 
+@pytest.mark.usefixtures("needs_model")
 def test_vectors_are_stored_with_the_revision_and_read_by_a_cold_process(app, library, monkeypatch):
     rows = db.session.scalars(select(RevisionEmbedding)).all()
     latest = {a.id: max(r.id for r in a.revisions) for a in library.values()}
@@ -106,6 +108,7 @@ def test_vectors_are_stored_with_the_revision_and_read_by_a_cold_process(app, li
     assert np.allclose(norms, 1.0, atol=1e-3)
 
 
+@pytest.mark.usefixtures("needs_model")
 def test_a_first_embedding_that_stops_keeps_what_it_computed(app, library, monkeypatch):
     """A large import's first embedding takes minutes; stopped half way (a deploy, Ctrl-C),
     the vectors already computed are stored, and the next process computes only the rest."""
@@ -133,6 +136,7 @@ def test_a_first_embedding_that_stops_keeps_what_it_computed(app, library, monke
     assert set(again.snapshot()[1].tolist()) == {a.id for a in library.values()}
 
 
+@pytest.mark.usefixtures("needs_model")
 def test_a_saved_change_gets_a_new_vector_through_the_outbox(app, library):
     from portal.articles.services import save_article, to_data
 
@@ -182,6 +186,7 @@ def _refuse(*_args, **_kwargs):
     raise AssertionError("a cold process must read stored vectors, not compute them")
 
 
+@pytest.mark.usefixtures("needs_model")
 def test_a_query_embedded_ahead_gives_the_same_answer_and_is_embedded_once(
     app, library, monkeypatch
 ):

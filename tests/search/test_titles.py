@@ -67,6 +67,7 @@ class TestMeaning:
     def config_overrides(self) -> dict:
         return {"SEARCH_SEMANTIC": True}
 
+    @pytest.mark.usefixtures("needs_model")
     def test_close_in_meaning_without_the_words(self, app):
         scores = search.same_problem("vpn disconnects hourly", OPEN)
         assert [t for t, s in zip(OPEN, scores, strict=True) if s > 0] == ["VPN drops every hour"]
