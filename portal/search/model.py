@@ -9,9 +9,10 @@ That file stores each weight as int8 with a Cast and a Mul, which onnxruntime fo
 float32 on load (+155 MB per process, 5.6 ms per query here). So the model is derived once
 into a dynamically quantised file (int8 matrix products, ``MatMulInteger``) by
 onnxruntime's own quantizer, in a child process (a worker never imports the quantizer):
-+40 MB per process and 1.5 ms per query, against 15 to 22 ms with e5-small before
-(bench/RESULTS.md, sixth session). The derived file is named after the source file's
-digest, so a new release of the weights is derived again.
+a session of about 40 MB (onnxruntime and tokenizers add about 30 MB to a process) and
+1.5 to 2.2 ms per query, against 18 to 22 ms with e5-small before (bench/RESULTS.md, sixth
+session). The derived file is named after the source file's digest, so a new release
+of the weights is derived again.
 """
 
 from __future__ import annotations
