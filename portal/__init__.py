@@ -9,8 +9,9 @@ from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal import migrate
 from portal.config import load_config
-from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.extensions import csrf, db, limiter, login_manager
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -53,7 +54,7 @@ def _configure_extensions(app: Flask) -> None:
     writebehind.init_app(app)
     db.init_app(app)
     transactions.init_app(app)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    migrate.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."

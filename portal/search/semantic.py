@@ -17,7 +17,6 @@ returns None, search is lexical, and ``status()`` says why (shown in /healthz).
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import re
@@ -33,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.search import model as model_files
+from portal.search.memory import give_back_freed_memory
 from portal.search.models import RevisionEmbedding, SearchOutbox
 from portal.transactions import reading, writing
 
@@ -219,7 +219,7 @@ class VectorStore:
             self._update(ids, replace=True, compute=compute)
             self._seen = high
             self._checked = time.monotonic()
-        _give_back_freed_memory()
+        give_back_freed_memory()
 
     def follow(self, compute: bool) -> int:
         """Apply outbox rows this process has not seen; returns how many articles changed."""
@@ -274,16 +274,6 @@ class VectorStore:
     def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
         """The matrix and its article ids, as one consistent pair."""
         return self._pair
-
-
-def _give_back_freed_memory() -> None:
-    """Return to the system the heap a whole load used and freed (rows read, texts, vectors
-    one by one: about 25 MB at 10,000 articles that glibc would otherwise keep). Only glibc
-    has malloc_trim; elsewhere nothing happens."""
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def rows_for(ids: np.ndarray, article_ids: np.ndarray) -> np.ndarray:
