@@ -1,7 +1,7 @@
 """HTTP benchmark: the portal under gunicorn against a bare Flask route, same settings, same run.
 
     python bench/http_bench.py [--articles 1000] [--seconds 20] [--concurrency 8] [--workers 2]
-                         [--threads 4] [--queries 8000] [--library synthetic|starter]
+                         [--threads 4] [--queries 8000] [--rounds 3] [--library synthetic|starter]
                          [--generator auto|wrk|python] [--seed 42]
 
 Builds a throwaway SQLite database and index (a temporary folder) holding N synthetic support
@@ -11,9 +11,11 @@ then, one server after the other on free 127.0.0.1 ports:
 1. the portal, ``gunicorn --workers 2 --threads 4 'portal:create_app()'`` (the settings of
    `make run`), driven for --seconds each on ``GET /api/v1/search?q=...`` and the search page
    ``GET /search?q=...``, rotating through --queries distinct realistic queries (more than
-   the 512 answers each worker caches, so every request is a real search);
-   then its ``GET /healthz`` the same way (the reference of issue 12: the search page
-   >= 50% of its requests per second, the API >= 60%);
+   the 512 answers each worker caches, so every request is a real search), and its
+   ``GET /healthz`` the same way (the reference of issue 12: the search page >= 50% of
+   its requests per second, the API >= 60%); the three take turns in --rounds rounds
+   (rotated order) within their --seconds, since this machine's speed swings within a
+   minute;
 2. bench/bare_app.py (one JSON route) with the same gunicorn settings, driven the same way.
 
 The load generator is wrk (Debian package ``wrk``; a Lua script picks the queries) when it is
@@ -475,6 +477,61 @@ def measure(args, server: Gunicorn, label: str, paths, warm_paths, workdir: Path
     return result
 
 
+def interleaved(args, server, api_paths, page_paths, warm_api, warm_page, workdir) -> dict:
+    """The three endpoints of the portal in --rounds rounds, each round running each for
+    --seconds / --rounds, in a rotated order: this machine's speed swings by 2x within a
+    minute, and three runs one after the other compared three different machines. The
+    queries go on where the last round stopped, so none comes again from the cache."""
+    rounds = max(1, args.rounds)
+    each = args.seconds / rounds
+    plan = {
+        "api": (api_paths, warm_api),
+        "page": (page_paths, warm_page),
+        "health": (["/healthz"], ["/healthz"]),
+    }
+    order = list(plan)
+    parts: dict[str, list[dict]] = {label: [] for label in order}
+    for r in range(rounds):
+        for label in order[r % 3 :] + order[: r % 3]:
+            paths, warm = plan[label]
+            done = sum(part["requests"] for part in parts[label])
+            at = done % len(paths)
+            note(f"round {r + 1}/{rounds}: {label}, {each:g} s")
+            if r == 0 and args.warmup > 0:
+                drive(args, server.port, warm, args.warmup, workdir)
+            load_before = os.getloadavg()[0]
+            part = drive(args, server.port, paths[at:] + paths[:at], each, workdir)
+            part["load_before"], part["load_after"] = load_before, os.getloadavg()[0]
+            parts[label].append(part)
+    return {label: combined(label, ps) for label, ps in parts.items()}
+
+
+def combined(label: str, parts: list[dict]) -> dict:
+    """One endpoint's rounds as one run: requests per second over all of them; the median
+    round's p50, the worst round's p95, p99 and max; every error; each round's req/s."""
+    seconds = sum(p["seconds"] for p in parts)
+    requests = sum(p["requests"] for p in parts)
+    out = dict(parts[0])
+    out.update(
+        requests=requests,
+        seconds=seconds,
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=statistics.median(p["p50_ms"] for p in parts),
+        p95_ms=max(p["p95_ms"] for p in parts),
+        p99_ms=max(p["p99_ms"] for p in parts),
+        max_ms=max(p["max_ms"] for p in parts),
+        mean_ms=sum(p["mean_ms"] * p["requests"] for p in parts) / max(1, requests),
+        errors=sum(p["errors"] for p in parts),
+        non_2xx=sum(p["non_2xx"] for p in parts),
+        socket_errors=sum(p["socket_errors"] for p in parts),
+        rounds_rps=[round(p["rps"], 1) for p in parts],
+        load_before=parts[0]["load_before"],
+        load_after=parts[-1]["load_after"],
+        label=label,
+    )
+    return out
+
+
 def worker_memory(server: Gunicorn) -> list[dict]:
     return [{"pid": pid, **proc_status(pid)} for pid in server.workers()]
 
@@ -508,9 +565,9 @@ def run(args, workdir: Path) -> int:
         settings = portal.settings
         note(f"portal on 127.0.0.1:{portal.port} ({settings})")
         portal.start("/healthz")
-        results["api"] = measure(args, portal, "api", api_paths, warm_api, workdir)
-        results["page"] = measure(args, portal, "page", page_paths, warm_page, workdir)
-        results["health"] = measure(args, portal, "health", ["/healthz"], ["/healthz"], workdir)
+        results.update(
+            interleaved(args, portal, api_paths, page_paths, warm_api, warm_page, workdir)
+        )
         portal_memory = worker_memory(portal)
     with Gunicorn(
         "bench.bare_app:app", clean_env({}), args.workers, args.threads, workdir / "bare.log"
@@ -595,6 +652,14 @@ def report(args, results, portal_memory, bare_memory, articles, build_s, setting
             f"{verdict(ratio >= target)}), errors {r['errors']} (target 0: "
             f"{verdict(r['errors'] == 0)})"
         )
+    if health.get("rounds_rps"):
+        rounds = zip(api["rounds_rps"], page["rounds_rps"], health["rounds_rps"], strict=True)
+        p(
+            "  each round (req/s API / page / /healthz, then API and page vs /healthz): "
+            + "; ".join(
+                f"{a:.0f} / {g:.0f} / {h:.0f} = {a / h:.0%}, {g / h:.0%}" for a, g, h in rounds
+            )
+        )
     for name, r in (("API search", api), ("search page", page)):
         ratio = r["rps"] / bare_rps if bare_rps else 0.0
         p(
@@ -650,6 +715,7 @@ def report(args, results, portal_memory, bare_memory, articles, build_s, setting
         "bare": figures(bare),
         "health": figures(health),
         "api_vs_health": r2(api["rps"] / health_rps) if health_rps else None,
+        "rounds": args.rounds,
         "page_vs_health": r2(page["rps"] / health_rps) if health_rps else None,
         "rss_workers_mb": [r2(x) for x in rss],
         "articles": articles,
@@ -676,6 +742,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--library", choices=("synthetic", "starter"), default="synthetic")
     parser.add_argument("--seconds", type=float, default=20.0, help="per endpoint")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before each run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the portal's endpoints take turns this many times within --seconds each",
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="open connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="per worker; 1 = sync workers")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from portal.transactions import writing
@@ -39,6 +40,8 @@ Job = Callable[[Session], object]
 class _Item:
     job: Job
     tries: int = 0
+    table: object = None  # an insert (see ``insert``): its model and row
+    row: dict | None = None
 
 
 class WriteBehind:
@@ -58,6 +61,15 @@ class WriteBehind:
     def submit(self, job: Job) -> None:
         with self._lock:
             self._queue.append(_Item(job))
+        if self.interval > 0:
+            self._ensure_thread()
+
+    def insert(self, model, row: dict) -> None:
+        """Queue one new row. Rows for one table queued one after another are written by
+        one multi-row INSERT: one ORM flush and savepoint per search event took a
+        worker's background thread 1 to 2 ms each, as much as a search."""
+        with self._lock:
+            self._queue.append(_Item(lambda s: s.execute(insert(model), [row]), 0, model, row))
         if self.interval > 0:
             self._ensure_thread()
 
@@ -85,10 +97,13 @@ class WriteBehind:
         done = 0
         with writing(), Session(db.engine) as session:
             try:
-                for item in items:
+                for run in _runs(items):
                     with session.begin_nested():
-                        if item.job(session) is False:
-                            retry.append(item)
+                        if run[0].table is not None:
+                            session.execute(insert(run[0].table), [i.row for i in run])
+                            done += len(run)
+                        elif run[0].job(session) is False:
+                            retry.append(run[0])
                         else:
                             done += 1
                 session.commit()
@@ -152,6 +167,19 @@ class WriteBehind:
                 time.sleep(self.interval)
 
 
+def _runs(items: list[_Item]) -> list[list[_Item]]:
+    """The queue in order, cut into runs: inserts into one table together, any other job
+    alone."""
+    runs: list[list[_Item]] = []
+    for item in items:
+        last = runs[-1][0] if runs else None
+        if item.table is not None and last is not None and last.table is item.table:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
 def init_app(app: Flask) -> None:
     """One queue per app; flushed after each request when the interval is 0, and at exit."""
     queue = WriteBehind(app, float(app.config["WRITEBEHIND_INTERVAL"]))
@@ -177,6 +205,13 @@ def submit(job: Job) -> None:
     if not has_app_context():
         raise RuntimeError("writebehind.submit() needs an app context")
     current_app.extensions["writebehind"].submit(job)
+
+
+def insert_row(model, row: dict) -> None:
+    """Queue a new row of ``model`` for this process's background writer."""
+    if not has_app_context():
+        raise RuntimeError("writebehind.insert_row() needs an app context")
+    current_app.extensions["writebehind"].insert(model, row)
 
 
 def flush() -> int:

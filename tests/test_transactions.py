@@ -18,6 +18,7 @@ from portal.accounts.services import create_token
 from portal.analytics.models import SearchEvent
 from portal.extensions import db
 from portal.incidents.models import Incident
+from portal.timeutil import utcnow
 
 
 @pytest.fixture
@@ -173,3 +174,26 @@ print(app.extensions["writebehind"].pending())
     db.session.rollback()
     queries = db.session.scalars(select(SearchEvent.query).order_by(SearchEvent.id)).all()
     assert queries == ["vpn", "printer", "wifi"]
+
+
+def test_a_bad_row_among_queued_search_events_loses_only_itself(app, make_article):
+    """Search events queued together are written by one INSERT; when one row is refused,
+    the others are still written, in order, and the refused one is given up."""
+    queue = writebehind.WriteBehind(app, interval=3600)
+    app.extensions["writebehind"] = queue
+    row = {
+        "session_key": "s:1",
+        "user_id": None,
+        "normalised": "x",
+        "result_count": 1,
+        "source": "page",
+        "created_at": utcnow(),
+    }
+    for query in ("vpn", None, "wifi", "printer"):  # None: the query column is NOT NULL
+        queue.insert(SearchEvent, {**row, "query": query})
+    for _ in range(writebehind.MAX_TRIES):
+        queue.flush()
+    db.session.rollback()
+    queries = db.session.scalars(select(SearchEvent.query).order_by(SearchEvent.id)).all()
+    assert queries == ["vpn", "wifi", "printer"]
+    assert queue.pending() == 0 and queue.dropped == 1

@@ -58,9 +58,15 @@ def record_search(text: str, total: int, source: str = "page") -> None:
     query = normalise(text)[:300]
     if not query:
         return
-    _push("queries", {"q": query[:200], "total": total})
+    if source == "api" and not session:
+        # A program calling the API keeps no cookie: a new session with a trail at each
+        # call would only grow every response (and cost a signed cookie per search).
+        key = f"a:{secrets.token_hex(12)}"
+    else:
+        _push("queries", {"q": query[:200], "total": total})
+        key = session_key()
     values = {
-        "session_key": session_key(),
+        "session_key": key,
         "user_id": current_user.id if current_user.is_authenticated else None,
         "query": query,
         "normalised": normalised(query),
@@ -68,7 +74,7 @@ def record_search(text: str, total: int, source: str = "page") -> None:
         "source": source,
         "created_at": utcnow(),
     }
-    writebehind.submit(lambda s: s.add(SearchEvent(**values)))
+    writebehind.insert_row(SearchEvent, values)
 
 
 def _latest_event(s, key: str, since):

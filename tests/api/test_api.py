@@ -1,7 +1,9 @@
 import pytest
+from sqlalchemy import select
 
-from portal import search
+from portal import search, writebehind
 from portal.accounts.services import create_token
+from portal.analytics.models import SearchEvent
 from portal.extensions import db
 
 
@@ -122,3 +124,20 @@ def test_healthz_ok_and_503_when_the_database_fails(client, monkeypatch):
     monkeypatch.setattr(health.db.session, "execute", boom)
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json()["failing"] == ["database"]
+
+
+def test_an_api_search_without_a_session_sets_no_cookie_but_is_counted(app, client, make_article):
+    """A program searching the API keeps no cookies: the answer carries none, and the
+    search still reaches the search events; a browser's session still keeps its trail."""
+    make_article(title="VPN disconnects every hour")
+    response = client.get("/api/v1/search?q=vpn")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    writebehind.flush()
+    db.session.rollback()
+    assert db.session.scalars(select(SearchEvent.source)).all() == ["api"]
+    assert client.get("/search?q=vpn").status_code == 200  # a browser: now a session
+    again = client.get("/api/v1/search?q=vpn disconnects")
+    assert "Set-Cookie" in again.headers  # its trail gained the search
+    with client.session_transaction() as browser:
+        assert [q["q"] for q in browser["trail"]["queries"]] == ["vpn", "vpn disconnects"]

@@ -98,6 +98,22 @@ def test_damaged_index_answers_then_is_rebuilt_once(app, library, fault, caplog)
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_healthz_sees_damage_done_right_after_a_good_check(app, client, library):
+    """/healthz trusts a build that read well for a moment only while its files are
+    unchanged: overwritten in place a moment after an "ok", it is "degraded" at once."""
+    store = search.store()
+    store.heal_wait = 0
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    _random_bytes(app)
+    assert client.get("/healthz").get_json() == {
+        "status": "degraded",
+        "degraded": ["search index"],
+    }
+    _wait_until_healthy(store)
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_truncated_index_is_answered_with_a_notice_and_repaired(app, client, library):
     store = search.store()
     store.heal_wait = 0
