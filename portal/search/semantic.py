@@ -113,7 +113,6 @@ class Embedder:
 
     def prefetch(self, text: str) -> None:
         """Start embedding a query on the embedding thread (see the class docstring)."""
-        return
         text = query_text(text)
         key = text.lower()
         if not text or key in self._queries or key in self._inflight:
